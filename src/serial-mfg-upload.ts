@@ -1,14 +1,23 @@
+import os from 'os';
+import path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Result } from './lib/client';
 import type { SerialConfigNode } from './lib/config';
 import { SerialError, isSerialError } from './lib/errors';
-import { attemptOptions } from './lib/options';
-import { evaluate } from './lib/properties';
-import { sourceFromPayload } from './lib/source';
-import { StatusText, UploadStatus } from './lib/status';
+import type { FileStorage } from './lib/file-storage';
 import { catalog } from './lib/i18n';
+import { attemptOptions, numberOption } from './lib/options';
+import { Job, Outbox } from './lib/outbox';
+import { OutboxWorker } from './lib/outbox-worker';
+import { evaluate } from './lib/properties';
+import { FileSource, sourceFromPayload } from './lib/source';
+import { StatusText, UploadStatus } from './lib/status';
 import { UPLOAD_DEFAULTS, UploadNodeOptions } from './lib/types';
 
 type UploadDef = NodeDef & Partial<UploadNodeOptions>;
+type Msg = NodeMessageInFlow & Record<string, unknown>;
+type Send = (msg: NodeMessage) => void;
+type Done = (err?: Error) => void;
 
 export = function register(RED: NodeAPI): void {
     const translate = catalog(RED, 'serial-mfg-upload');
@@ -24,46 +33,127 @@ export = function register(RED: NodeAPI): void {
         const closing = new AbortController();
         const status = new UploadStatus((s) => node.status(s), text);
 
-        async function upload(msg: NodeMessageInFlow & Record<string, unknown>, started: () => void) {
+        /** The client, or the configuration problem that prevents one. */
+        const client = () => {
             if (!server) throw new SerialError('NO_CONFIG');
-            const client = server.client();
-            const source = await sourceFromPayload(msg.payload, {
+            return server.client();
+        };
+
+        /** Every kind of input becomes a FileSource: one pipeline from here on. */
+        async function sourceOf(msg: Msg): Promise<FileSource> {
+            return sourceFromPayload(msg.payload, {
                 filename: await evaluate(RED, node, msg, config.filename, config.filenameType),
                 contentType: await evaluate(RED, node, msg, config.contentType, config.contentTypeType),
             });
+        }
+
+        async function upload(source: FileSource, signal: AbortSignal): Promise<Result<FileStorage>> {
             status.start();
-            started();
-            return client.upload(source, {
-                ...attempt,
-                signal: closing.signal,
-                onBytes: (sent, total) => status.progress(sent, total),
-                onRetry: ({ attempt: n, attempts }) => status.retrying(n, attempts),
+            try {
+                return await client().upload(source, {
+                    ...attempt,
+                    signal,
+                    onBytes: (sent, total) => status.progress(sent, total),
+                    onRetry: ({ attempt: n, attempts }) => status.retrying(n, attempts),
+                });
+            } finally {
+                status.end();
+            }
+        }
+
+        function succeed(msg: Msg, result: Result<FileStorage>, send: Send) {
+            msg.payload = result.value;
+            msg.statusCode = result.statusCode;
+            msg.attempts = result.attempts;
+            status.done();
+            send(msg as NodeMessage);
+        }
+
+        function fail(msg: Msg, e: unknown, report: (err: SerialError) => void) {
+            const err = isSerialError(e) ? e : new SerialError('INVALID_REQUEST', { params: { detail: String(e) } });
+            if (err.statusCode !== undefined) msg.statusCode = err.statusCode;
+            if (err.attempts !== undefined) msg.attempts = err.attempts;
+            status.failed(err.code);
+            report(err);
+        }
+
+        // Outbox 'disk': every accepted message is first a job on disk; a worker drains the jobs in order.
+        const live = new Map<string, { msg: Msg; send: Send; done: Done }>();
+        let outbox: Promise<{ box: Outbox; worker: OutboxWorker<Result<FileStorage>> }> | undefined;
+        if (config.outbox === 'disk') {
+            const base = config.outboxDir || path.join(RED.settings.userDir ?? path.join(os.homedir(), '.node-red'), 'serial-mfg-outbox');
+            const limits = {
+                maxFiles: Math.floor(numberOption(config.outboxMaxFiles, Number(UPLOAD_DEFAULTS.outboxMaxFiles), 1)),
+                maxBytes: numberOption(config.outboxMaxSize, Number(UPLOAD_DEFAULTS.outboxMaxSize), 1) * 1048576,
+            };
+            let parallel = 1;
+            try {
+                parallel = client().limiter.limit;
+            } catch { /* reported when the outbox resumes, and to each message */ }
+            outbox = Outbox.open(path.join(base, node.id), limits).then((box) => {
+                const worker = new OutboxWorker<Result<FileStorage>>(box, parallel, attempt.backoffMs, {
+                    upload: async (job, signal) => upload(await box.source(job), signal),
+                    delivered: (job, result) => {
+                        const { msg, send, done } = takeLive(job);
+                        succeed(msg, result, send);
+                        done();
+                    },
+                    deadLettered: (job, err, where) => {
+                        const { msg, done } = takeLive(job);
+                        msg.deadLetter = where;
+                        fail(msg, err, done);
+                    },
+                    state: (state) => status.queue(state),
+                });
+                return { box, worker };
+            });
+            // Jobs left by an earlier run resume now, once the configuration can reach Serial.
+            outbox.then(({ worker }) => {
+                client();
+                worker.kick();
+            }).catch((err: SerialError) => {
+                status.failed(err.code);
+                node.error(err);
             });
         }
 
-        node.on('input', (msg, send, done) => {
-            const m = msg as NodeMessageInFlow & Record<string, unknown>;
-            let started = false;
-            upload(m, () => (started = true)).then((result) => {
-                m.payload = result.value;
-                m.statusCode = result.statusCode;
-                m.attempts = result.attempts;
-                status.succeeded();
-                send(m as NodeMessage);
+        /** The waiting message for a job, or after a restart, the message rebuilt from the job. */
+        function takeLive(job: Job): { msg: Msg; send: Send; done: Done } {
+            const entry = live.get(job.meta.id);
+            live.delete(job.meta.id);
+            if (entry) return entry;
+            const msg = { ...job.meta.msg } as Msg;
+            return { msg, send: (m) => node.send(m), done: (err) => (err ? node.error(err, msg) : undefined) };
+        }
+
+        async function accept(msg: Msg, send: Send, done: Done) {
+            client();
+            const source = await sourceOf(msg);
+            if (!outbox) {
+                succeed(msg, await upload(source, closing.signal), send);
                 done();
-            }, (e: unknown) => {
-                const err = isSerialError(e) ? e : new SerialError('INVALID_REQUEST', { params: { detail: String(e) } });
-                if (err.statusCode !== undefined) m.statusCode = err.statusCode;
-                if (err.attempts !== undefined) m.attempts = err.attempts;
-                status.failed(err.code, started);
-                done(err);
-            });
+                return;
+            }
+            const { box, worker } = await outbox;
+            const job = await box.add(source, msg);
+            live.set(job.meta.id, { msg, send, done });
+            worker.kick();
+        }
+
+        node.on('input', (msg, send, done) => {
+            const m = msg as Msg;
+            accept(m, send, done).catch((e) => fail(m, e, done));
         });
 
         node.on('close', (_removed: boolean, done: () => void) => {
             closing.abort();
-            status.clear();
-            done();
+            // Aborted jobs stay on disk and resume after the redeploy or restart.
+            const stopped = outbox ? outbox.then(({ worker }) => worker.close(), () => undefined) : Promise.resolve();
+            stopped.finally(() => {
+                live.clear();
+                status.clear();
+                done();
+            });
         });
     }
 

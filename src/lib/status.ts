@@ -35,20 +35,27 @@ export class UploadStatus {
         this.show({ fill: 'yellow', shape: 'ring', text: this.text('status.retrying', { attempt, attempts }) });
     }
 
-    succeeded(): void {
+    /** An upload that `start` counted is over, however it ended. */
+    end(): void {
         this.active = Math.max(0, this.active - 1);
+    }
+
+    /** Green once nothing is in flight any more. */
+    done(): void {
         if (this.active === 0) this.show({ fill: 'green', shape: 'dot', text: this.text('status.done') });
     }
 
-    /** `wasActive`: the upload had started (a message refused up front never counted). */
-    failed(code: string, wasActive: boolean): void {
-        if (wasActive) this.active = Math.max(0, this.active - 1);
+    failed(code: string): void {
         this.show({ fill: 'red', shape: 'ring', text: this.text('status.failed', { code }) });
     }
 
-    /** Leaves the count alone: the upload goes on elsewhere (e.g. queued in the outbox). */
-    handedOff(): void {
-        this.active = Math.max(0, this.active - 1);
+    /** The outbox's state: how many jobs wait, and whether Serial is reachable. */
+    queue(state: { depth: number; inFlight: number; offline: boolean }): void {
+        if (state.offline) {
+            this.show({ fill: 'red', shape: 'ring', text: this.text('status.offline', { count: state.depth }) });
+        } else if (state.depth > state.inFlight) {
+            this.show({ fill: 'blue', shape: 'ring', text: this.text('status.queued', { count: state.depth }) });
+        }
     }
 
     clear(): void {
