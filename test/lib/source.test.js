@@ -1,0 +1,105 @@
+// @ts-check
+'use strict';
+const assert = require('node:assert/strict');
+const { execFileSync } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { pathSource, bufferSource, cleanFilename } = require('../../nodes/lib/source');
+
+/** Reads a source's stream to the end; resolves with the bytes or rejects with its error. */
+async function drain(/** @type {import('stream').Readable} */ stream) {
+    const chunks = [];
+    for await (const c of stream) chunks.push(c);
+    return Buffer.concat(chunks);
+}
+
+describe('lib/source: what gets uploaded', function () {
+    /** @type {string} */ let dir;
+    before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serial-source-test-')); });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it('streams a path in chunks, never the whole file at once', async function () {
+        const file = path.join(dir, 'big.bin');
+        const bytes = crypto.randomBytes(3 * 1024 * 1024);
+        fs.writeFileSync(file, bytes);
+        const src = await pathSource(file);
+        let largest = 0;
+        const chunks = [];
+        for await (const c of src.open()) {
+            largest = Math.max(largest, c.length);
+            chunks.push(c);
+        }
+        assert.ok(largest <= 256 * 1024, `largest chunk ${largest}`);
+        assert.ok(Buffer.concat(chunks).equals(bytes));
+    });
+
+    it('serves views of a Buffer, not copies', async function () {
+        const bytes = crypto.randomBytes(600 * 1024);
+        const chunks = [];
+        for await (const c of bufferSource(bytes).open()) chunks.push(c);
+        assert.ok(chunks.length > 1);
+        assert.equal(chunks[0].buffer, bytes.buffer, 'same memory as the payload');
+    });
+
+    it('fails with FILE_CHANGED when the file shrinks before it is read', async function () {
+        const file = path.join(dir, 'shrinks.log');
+        fs.writeFileSync(file, crypto.randomBytes(1024 * 1024));
+        const src = await pathSource(file);
+        fs.truncateSync(file, 1000);
+        await assert.rejects(drain(src.open()), (/** @type {any} */ e) => e.code === 'FILE_CHANGED');
+    });
+
+    it('fails with FILE_CHANGED when the file grows while it is read', async function () {
+        const file = path.join(dir, 'grows.log');
+        fs.writeFileSync(file, crypto.randomBytes(2 * 1024 * 1024));
+        const src = await pathSource(file);
+        const stream = src.open();
+        let appended = false;
+        const read = (async () => {
+            for await (const _ of stream) {
+                if (!appended) {
+                    appended = true;
+                    fs.appendFileSync(file, 'one more line\n');
+                }
+            }
+        })();
+        await assert.rejects(read, (/** @type {any} */ e) => e.code === 'FILE_CHANGED');
+    });
+
+    it('fails with FILE_CHANGED when the file is rewritten to the same size', async function () {
+        const file = path.join(dir, 'rewritten.log');
+        fs.writeFileSync(file, 'a'.repeat(1000));
+        const src = await pathSource(file);
+        const later = new Date(Date.now() + 5000);
+        fs.writeFileSync(file, 'b'.repeat(1000));
+        fs.utimesSync(file, later, later);
+        await assert.rejects(drain(src.open()), (/** @type {any} */ e) => e.code === 'FILE_CHANGED');
+    });
+
+    it('fails with FILE_UNREADABLE for a file the process may not read', async function () {
+        const file = path.join(dir, 'secret.csv');
+        fs.writeFileSync(file, 'x');
+        fs.chmodSync(file, 0o000);
+        const script = `require(${JSON.stringify(require.resolve('../../nodes/lib/source'))}).pathSource(${JSON.stringify(file)})
+            .then(() => console.log('READABLE'), (e) => console.log(e.code))`;
+        let out;
+        if (process.getuid && process.getuid() === 0) {
+            // root reads anything: check as an unprivileged user, as on a gateway.
+            fs.chmodSync(dir, 0o755);
+            out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script]).toString().trim();
+        } else {
+            out = execFileSync(process.execPath, ['-e', script]).toString().trim();
+        }
+        assert.equal(out, 'FILE_UNREADABLE');
+    });
+
+    it('keeps only the last path segment of a name and refuses control characters', function () {
+        assert.equal(cleanFilename('..\\..\\windows\\system.ini'), 'system.ini');
+        assert.equal(cleanFilename('a/b/../c.txt'), 'c.txt');
+        assert.throws(() => cleanFilename('..'), /Invalid file name/);
+        assert.throws(() => cleanFilename('tab\there'), /Invalid file name/);
+        assert.throws(() => cleanFilename('x'.repeat(300)), /Invalid file name/);
+    });
+});
