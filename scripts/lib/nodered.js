@@ -108,14 +108,25 @@ async function startNodeRed(opts = {}) {
             throw new Error(`Node-RED did not start within ${timeoutMs} ms:\n${log.slice(-30).join('\n')}`);
         },
         /** Full deploy through the admin API, as the editor's Deploy button does. */
-        async deploy(/** @type {unknown[]} */ flows) {
+        async deploy(/** @type {unknown[]} */ flows, timeoutMs = 30000) {
+            const started = () => log.filter((l) => /\[info\] Started flows/.test(l)).length;
+            const before = started();
             const res = await fetch(`${url}/flows`, {
                 method: 'POST',
                 headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v2' },
                 body: JSON.stringify({ flows }),
             });
             if (!res.ok) throw new Error(`deploy failed: ${res.status} ${await res.text()}`);
-            return res.json();
+            const answer = await res.json();
+            // The admin API answers before the new flows have started.
+            const until = Date.now() + timeoutMs;
+            while (started() === before) {
+                const missing = log.find((l) => /Waiting for missing types/.test(l));
+                if (missing) throw new Error(`deploy: ${missing}`);
+                if (Date.now() > until) throw new Error(`flows did not start:\n${log.slice(-20).join('\n')}`);
+                await new Promise((r) => setTimeout(r, 50));
+            }
+            return answer;
         },
         /** The flows as the admin API exports them (what a user would share). */
         async exportFlows() {
