@@ -79,6 +79,8 @@ export = function register(RED: NodeAPI): void {
 
         // Outbox 'disk': every accepted message is first a job on disk; a worker drains the jobs in order.
         const live = new Map<string, { msg: Msg; send: Send; done: Done }>();
+        /** Copies into the outbox under way: close waits for them, so a restart never finds one half-written. */
+        const copying = new Set<Promise<Job>>();
         let outbox: Promise<{ box: Outbox; worker: OutboxWorker<Result<FileStorage>> }> | undefined;
         if (config.outbox === 'disk') {
             const base = config.outboxDir || path.join(RED.settings.userDir ?? path.join(os.homedir(), '.node-red'), 'serial-mfg-outbox');
@@ -135,9 +137,15 @@ export = function register(RED: NodeAPI): void {
                 return;
             }
             const { box, worker } = await outbox;
-            const job = await box.add(source, msg);
-            live.set(job.meta.id, { msg, send, done });
-            worker.kick();
+            const adding = box.add(source, msg, closing.signal);
+            copying.add(adding);
+            try {
+                const job = await adding;
+                live.set(job.meta.id, { msg, send, done });
+                worker.kick();
+            } finally {
+                copying.delete(adding);
+            }
         }
 
         node.on('input', (msg, send, done) => {
@@ -148,7 +156,9 @@ export = function register(RED: NodeAPI): void {
         node.on('close', (_removed: boolean, done: () => void) => {
             closing.abort();
             // Aborted jobs stay on disk and resume after the redeploy or restart.
-            const stopped = outbox ? outbox.then(({ worker }) => worker.close(), () => undefined) : Promise.resolve();
+            const stopped = outbox
+                ? Promise.allSettled([...copying]).then(() => outbox!.then(({ worker }) => worker.close(), () => undefined))
+                : Promise.resolve();
             stopped.finally(() => {
                 live.clear();
                 status.clear();

@@ -151,7 +151,7 @@ export class Outbox {
      * Takes a copy of the source's bytes and commits it as a job. Refuses with OUTBOX_FULL when the
      * job would pass the limits: a message is never dropped silently.
      */
-    async add(source: FileSource, msg: Record<string, unknown>): Promise<Job> {
+    async add(source: FileSource, msg: Record<string, unknown>, signal?: AbortSignal): Promise<Job> {
         const metaText = (meta: JobMeta) => JSON.stringify(meta);
         const msgPart = serialisableMessage(msg);
         const expected = source.size + Buffer.byteLength(JSON.stringify(msgPart)) + 512;
@@ -167,7 +167,7 @@ export class Outbox {
         const tmpBin = path.join(this.tmpDir, `${id}.bin`);
         const tmpMeta = path.join(this.tmpDir, `${id}.json`);
         try {
-            const sha256 = await this.copyBytes(source, tmpBin);
+            const sha256 = await this.copyBytes(source, tmpBin, signal);
             const meta: JobMeta = {
                 id, filename: source.filename, contentType: source.contentType, size: source.size, sha256,
                 createdAt: new Date().toISOString(), msg: msgPart,
@@ -197,11 +197,12 @@ export class Outbox {
      * Streams the source into the job file through the same checked stream an upload reads, so a
      * file that changes while it is copied is refused (FILE_CHANGED) rather than half-copied.
      */
-    private async copyBytes(source: FileSource, target: string): Promise<string> {
+    private async copyBytes(source: FileSource, target: string, signal?: AbortSignal): Promise<string> {
         const hash = crypto.createHash('sha256');
         const handle = await fs.promises.open(target, 'w');
         try {
             for await (const chunk of source.open()) {
+                if (signal?.aborted) throw new SerialError('ABORTED');
                 hash.update(chunk as Buffer);
                 await handle.write(chunk as Buffer);
             }

@@ -14,10 +14,10 @@ const sightings = [];
 /** @type {Array<{label: string, value: unknown}>} */
 const pending = [];
 
-/** @param {string} label @param {string} text */
-function check(label, text) {
+/** @param {string} label @param {string} text @param {string[]} [sink] */
+function check(label, text, sink = sightings) {
     for (const secret of SECRETS) {
-        if (text.includes(secret)) sightings.push(`${label} contains an API key`);
+        if (text.includes(secret)) sink.push(`${label} contains an API key`);
     }
 }
 
@@ -45,12 +45,12 @@ function scanNow() {
     }
 }
 
-/** @param {NodeJS.WriteStream} stream @param {string} label */
-function tap(stream, label) {
+/** @param {NodeJS.WritableStream} stream @param {string} label @param {string[]} [sink] */
+function tap(stream, label, sink = sightings) {
     const write = stream.write.bind(stream);
     // @ts-ignore -- same signature, forwarded as is
     stream.write = (chunk, ...rest) => {
-        check(label, typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1'));
+        check(label, typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1'), sink);
         return write(chunk, ...rest);
     };
 }
@@ -60,6 +60,9 @@ tap(process.stderr, 'stderr');
 
 module.exports = {
     scan,
+    // for the guard's own test
+    tap,
+    check,
     /** Throws if anything seen so far holds a key: for tests that want to fail on the spot. */
     assertNoLeaks() {
         scanNow();
