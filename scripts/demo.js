@@ -84,21 +84,33 @@ async function main() {
     console.log(`\nNode-RED editor: ${nodeRed.url}/  (flow "Serial demo", uploading to ${target})`);
 
     const inject = flows.find((/** @type {any} */ n) => n.type === 'inject');
-    const before = standIn ? standIn.uploads.length : 0;
+    const upload = flows.find((/** @type {any} */ n) => n.type === 'serial-mfg-upload');
+    /** @type {(value: string) => void} */
+    let settle = () => undefined;
+    const outcome = new Promise((resolve) => { settle = resolve; });
+    const unwatch = await nodeRed.watchStatus((id, status) => {
+        if (id !== upload.id || !status.text) return;
+        if (status.fill === 'green') settle('uploaded');
+        if (status.fill === 'red') settle(status.text);
+    });
     await nodeRed.inject(inject.id);
     console.log(`Pressed the inject node: uploading ${path.join(SAMPLE_DIR, 'report.csv')} ...`);
+    /** @type {NodeJS.Timeout | undefined} */
+    let timer;
+    const result = await Promise.race([outcome, new Promise((r) => { timer = setTimeout(() => r('no answer within 60 s'), 60000); })]);
+    clearTimeout(timer);
+    unwatch();
+    console.log(`Upload node: ${result}`);
     if (standIn) {
-        const until = Date.now() + 20000;
-        while (standIn.uploads.length === before && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-        const upload = standIn.uploads[before];
-        if (!upload) throw new Error(`no upload arrived:\n${nodeRed.log.slice(-20).join('\n')}`);
-        console.log(`Serial stand-in received ${upload.filename} (${upload.size} bytes, ${upload.mimetype}, sha256 ${upload.sha256.slice(0, 16)}…)`);
-        console.log(`It answered with the File-storage object named "${upload.fileStorage.name}": see the debug sidebar.`);
+        const received = standIn.uploads[standIn.uploads.length - 1];
+        if (!received) throw new Error(`no upload arrived:\n${nodeRed.log.slice(-20).join('\n')}`);
+        console.log(`Serial stand-in received ${received.filename} (${received.size} bytes, ${received.mimetype}, sha256 ${received.sha256.slice(0, 16)}…)`);
+        console.log(`It answered with the File-storage object named "${received.fileStorage.name}": see the debug sidebar.`);
         console.log('\nTo use the real Serial: stop this (Ctrl-C) and run');
         console.log('  SERIAL_URL=https://api.serial.io SERIAL_API_KEY=<your key> npm start');
         console.log('or open the "Serial" config node in the editor and set its base URL and API key.');
     } else {
-        console.log('Watch the upload node\'s status and the debug sidebar in the editor for Serial\'s answer.');
+        console.log('Serial\'s answer (the File-storage object) is in the debug sidebar of the editor.');
     }
     if (once) {
         await stop();

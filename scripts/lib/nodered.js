@@ -138,6 +138,29 @@ async function startNodeRed(opts = {}) {
             const res = await fetch(`${url}/nodes`, { headers: { Accept: 'application/json' } });
             return res.json();
         },
+        /**
+         * Follows node statuses as the editor does, over the admin websocket (/comms).
+         * @param {(id: string, status: {text?: string, fill?: string, shape?: string}) => void} onStatus
+         * @returns {Promise<() => void>} resolves once subscribed; call the result to stop
+         */
+        watchStatus(onStatus) {
+            const editorApi = path.dirname(require.resolve('@node-red/editor-api/package.json'));
+            const WebSocket = require(require.resolve('ws', { paths: [editorApi] }));
+            const socket = new WebSocket(`ws://127.0.0.1:${port}/comms`);
+            socket.on('message', (/** @type {Buffer} */ data) => {
+                for (const event of [].concat(JSON.parse(String(data)))) {
+                    const { topic, data: status } = /** @type {any} */ (event);
+                    if (typeof topic === 'string' && topic.startsWith('status/')) onStatus(topic.slice(7), status ?? {});
+                }
+            });
+            return new Promise((resolve, reject) => {
+                socket.once('error', reject);
+                socket.once('open', () => {
+                    socket.send(JSON.stringify({ subscribe: 'status/#' }));
+                    resolve(() => socket.close());
+                });
+            });
+        },
         /** Presses an inject node's button. */
         async inject(/** @type {string} */ id) {
             const res = await fetch(`${url}/inject/${id}`, { method: 'POST' });
