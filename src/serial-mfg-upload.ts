@@ -71,8 +71,11 @@ export = function register(RED: NodeAPI): void {
 
         function fail(msg: Msg, e: unknown, report: (err: SerialError) => void) {
             const err = isSerialError(e) ? e : new SerialError('INVALID_REQUEST', { params: { detail: String(e) } });
+            // Set or cleared, so a Catch node never sees a status left by an earlier step of the flow.
             if (err.statusCode !== undefined) msg.statusCode = err.statusCode;
+            else delete msg.statusCode;
             if (err.attempts !== undefined) msg.attempts = err.attempts;
+            else delete msg.attempts;
             status.failed(err.code);
             report(err);
         }

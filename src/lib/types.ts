@@ -75,3 +75,29 @@ export const UPLOAD_DEFAULTS: UploadNodeOptions = {
     outboxMaxFiles: 1000,
     outboxMaxSize: 1024,
 };
+
+/** HTTP methods the request node offers; '' = taken from msg.method. */
+export type RequestMethod = '' | 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RequestNodeOptions extends RetryOptions {
+    name: string;
+    /** id of a serial-mfg-config node */
+    server: string;
+    method: RequestMethod;
+    /** Path template such as /processes/entries/{{entryId}}; '' = taken from msg.path. */
+    path: string;
+    /**
+     * Retry a POST on every transient failure. Off by default: a POST that may have reached Serial
+     * could create a second record when repeated.
+     */
+    retryPost: boolean;
+}
+
+export const REQUEST_DEFAULTS: RequestNodeOptions = {
+    name: '',
+    server: '',
+    method: '',
+    path: '',
+    ...RETRY_DEFAULTS,
+    retryPost: false,
+};

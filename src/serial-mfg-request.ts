@@ -1,0 +1,84 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { SerialConfigNode } from './lib/config';
+import { SerialError, isSerialError } from './lib/errors';
+import { catalog } from './lib/i18n';
+import { attemptOptions } from './lib/options';
+import type { ReasonText } from './lib/path-template';
+import { requestFromMessage } from './lib/request-message';
+import { RequestStatus } from './lib/request-status';
+import type { StatusText } from './lib/status';
+import { REQUEST_DEFAULTS, RequestNodeOptions } from './lib/types';
+
+type RequestDef = NodeDef & Partial<RequestNodeOptions>;
+type Msg = NodeMessageInFlow & Record<string, unknown>;
+
+export = function register(RED: NodeAPI): void {
+    const translate = catalog(RED, 'serial-mfg-request');
+    // Fixed texts go out as catalog keys, which the editor shows in the user's language.
+    const text: StatusText = (key, params) => (params ? translate(`serial-mfg-request.${key}`, params) : `serial-mfg-request.${key}`);
+    const reason: ReasonText = (key, params) => translate(`serial-mfg-request.${key}`, params);
+
+    function SerialMfgRequestNode(this: Node, def: RequestDef) {
+        RED.nodes.createNode(this, def);
+        const node = this;
+        const config = { ...REQUEST_DEFAULTS, ...def };
+        const server = RED.nodes.getNode(config.server) as SerialConfigNode | null;
+        const attempt = attemptOptions(config);
+        const retryUnsafe = config.retryPost === true;
+        const closing = new AbortController();
+        const status = new RequestStatus((s) => node.status(s), text);
+
+        async function request(msg: Msg, started: () => void) {
+            if (!server) throw new SerialError('NO_CONFIG');
+            const client = server.client();
+            const lookup = (name: string) => {
+                try {
+                    return RED.util.getMessageProperty(msg, name);
+                } catch {
+                    return undefined; // a parent along the way is missing
+                }
+            };
+            const spec = requestFromMessage(config, msg, lookup, reason);
+            status.start();
+            started();
+            return client.request(spec.method, spec.path, {
+                ...attempt,
+                params: spec.params,
+                body: spec.body,
+                retryUnsafe,
+                signal: closing.signal,
+                onRetry: ({ attempt: n, attempts }) => status.retrying(n, attempts),
+            });
+        }
+
+        node.on('input', (msg, send, done) => {
+            const m = msg as Msg;
+            let started = false;
+            request(m, () => (started = true)).then((result) => {
+                m.payload = result.value;
+                m.statusCode = result.statusCode;
+                m.attempts = result.attempts;
+                status.succeeded(result.statusCode);
+                send(m as NodeMessage);
+                done();
+            }, (e: unknown) => {
+                const err = isSerialError(e) ? e : new SerialError('INVALID_REQUEST', { params: { detail: String(e) } });
+                // In a chain of requests, msg still carries the previous step's answer: never let it pass for this one's.
+                if (err.statusCode !== undefined) m.statusCode = err.statusCode;
+                else delete m.statusCode;
+                if (err.attempts !== undefined) m.attempts = err.attempts;
+                else delete m.attempts;
+                status.failed(err.code, started);
+                done(err);
+            });
+        });
+
+        node.on('close', (_removed: boolean, done: () => void) => {
+            closing.abort();
+            status.clear();
+            done();
+        });
+    }
+
+    RED.nodes.registerType('serial-mfg-request', SerialMfgRequestNode);
+};
