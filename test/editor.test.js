@@ -1,0 +1,343 @@
+// @ts-check
+'use strict';
+/**
+ * The editor, as a user meets it: a real Node-RED with this package installed, driven in chromium.
+ * One journey, in order (each step builds on the one before): the palette, validation of a new
+ * node, an example imported from the menu, the server configuration with "Test connection",
+ * deploy, an upload against the Serial stand-in, the help panel, and the German editor.
+ *
+ * Screenshots go to a temporary folder; `UPDATE_SCREENSHOTS=1 npm test` writes them to docs/images/
+ * (the README shows editor-flow.png), so an ordinary test run leaves the tree clean.
+ */
+const assert = require('assert');
+const crypto = require('crypto');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { startNodeRed, PROJECT } = require('../scripts/lib/nodered');
+const { startStandIn } = require('./support/serial-stand-in');
+const { API_KEY, WRONG_KEY } = require('./support/secrets');
+const { scan, assertNoLeaks } = require('./support/leak-guard');
+const { unavailable, openBrowser } = require('./support/browser');
+
+const EXAMPLE = 'Upload a buffer';
+const CHART = '#red-ui-workspace-chart';
+
+/** What the example's function node builds from the inject node's payload: the bytes Serial must receive. */
+function expectedUpload() {
+    const flow = JSON.parse(fs.readFileSync(path.join(PROJECT, 'examples', `${EXAMPLE}.json`), 'utf8'));
+    const inject = flow.find((n) => n.type === 'inject');
+    const fn = flow.find((n) => n.type === 'function');
+    // eslint-disable-next-line no-new-func
+    const msg = new Function('msg', fn.func)({ payload: inject.payload });
+    return {
+        injectName: inject.name,
+        filename: msg.filename,
+        contentType: msg.contentType,
+        size: msg.payload.length,
+        sha256: crypto.createHash('sha256').update(msg.payload).digest('hex'),
+    };
+}
+
+describe('editor in a browser', function () {
+    this.timeout(120000);
+
+    /** @type {Awaited<ReturnType<typeof startNodeRed>>} */ let nr;
+    /** @type {Awaited<ReturnType<typeof startStandIn>>} */ let standIn;
+    /** @type {Awaited<ReturnType<typeof openBrowser>>} */ let b;
+    /** @type {import('playwright-core').Page} */ let page;
+    /** Every reply of the package's admin endpoint, as text. */
+    /** @type {string[]} */ const testReplies = [];
+
+    /** The canvas node whose label is `label`. */
+    const canvasNode = (/** @type {string} */ label) =>
+        page.locator(`${CHART} g.red-ui-flow-node-group`).filter({ has: page.locator('text.red-ui-flow-node-label-text', { hasText: label }) });
+
+    /** Whether a canvas node shows the red "invalid" triangle. */
+    const showsInvalid = (/** @type {import('playwright-core').Locator} */ node) =>
+        node.locator('.red-ui-flow-node-error').evaluate((el) => !el.classList.contains('hide') && getComputedStyle(el).display !== 'none');
+
+    /** Texts on the page that look like message-catalog keys of this package: i18n that did not resolve. */
+    const unresolvedKeys = () => page.evaluate(() => {
+        const found = [];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            if (n.parentElement?.closest('script, style, template')) continue;
+            if (/serial-mfg-(upload|config)\.[a-z]/.test(n.textContent || '')) found.push(n.textContent.trim());
+        }
+        for (const el of document.querySelectorAll('[placeholder]')) {
+            if (/serial-mfg-(upload|config)\./.test(el.getAttribute('placeholder') || '')) found.push(el.getAttribute('placeholder'));
+        }
+        return found;
+    });
+
+    // Notifications ("Successfully deployed", ...) would cover the flow in the pictures.
+    const QUIET = '.red-ui-notification { display: none !important; }';
+    /** @type {string} */ let images;
+    const shot = (/** @type {string} */ name) => page.screenshot({ path: path.join(images, name), style: QUIET });
+
+    before(async function () {
+        const reason = unavailable();
+        if (reason) {
+            if (process.env.CI) throw new Error(`browser test cannot run under CI: ${reason}`);
+            console.log(`\n  Skipping the browser test: ${reason}\n`);
+            this.skip();
+        }
+        images = process.env.UPDATE_SCREENSHOTS ? path.join(PROJECT, 'docs', 'images') : fs.mkdtempSync(path.join(os.tmpdir(), 'serial-mfg-screens-'));
+        fs.mkdirSync(images, { recursive: true });
+        standIn = await startStandIn({ apiKey: API_KEY });
+        nr = await startNodeRed({
+            flows: [{ id: 'f1', type: 'tab', label: 'Flow 1' }],
+            settings: {
+                // No flow-library catalogue: the editor would fetch it from the internet.
+                editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
+            },
+        });
+        await nr.ready();
+        b = await openBrowser({ locale: 'en-US' });
+        page = b.page;
+        page.setDefaultTimeout(15000);
+        page.on('response', async (res) => {
+            if (res.url().endsWith('/serial-mfg/test-connection')) testReplies.push(await res.text().catch(() => ''));
+        });
+        await page.goto(nr.url);
+        await page.locator('.red-ui-palette-node[data-palette-type="serial-mfg-upload"]').waitFor({ timeout: 30000 });
+    });
+
+    // One journey: once a step fails, the steps after it cannot mean anything.
+    let broken = false;
+    beforeEach(function () {
+        if (broken) this.skip();
+    });
+
+    afterEach(async function () {
+        if (this.currentTest?.state === 'failed' && page) {
+            broken = true;
+            const file = path.join(os.tmpdir(), `serial-mfg-editor-failed-${Date.now()}.png`);
+            await page.screenshot({ path: file }).catch(() => {});
+            console.log(`    screenshot of the failure: ${file}`);
+        }
+    });
+
+    after(async function () {
+        await b?.browser.close();
+        await standIn?.close();
+        await nr?.stop();
+        if (images && !process.env.UPDATE_SCREENSHOTS) fs.rmSync(images, { recursive: true, force: true });
+        if (b) {
+            scan('editor: browser console', b.consoleLines.join('\n'));
+            scan('editor: browser errors', b.pageErrors.join('\n'));
+        }
+        scan('editor: test-connection replies', testReplies.join('\n'));
+        if (!nr) return;
+        scan('editor: Node-RED log', nr.log.join('\n'));
+        // Saved flows, credentials (encrypted) and the outbox never hold the key in clear.
+        for (const file of ['flows.json', 'flows_cred.json', 'serial-mfg-outbox']) {
+            scan('editor: user directory', { path: path.join(nr.userDir, file) });
+        }
+        try {
+            assertNoLeaks(); // now, while the user directory still exists
+        } finally {
+            fs.rmSync(nr.userDir, { recursive: true, force: true });
+        }
+    });
+
+    it('lists the upload node in the palette under Serial, with its label, icon and tooltip', async () => {
+        const category = page.locator('.red-ui-palette-category').filter({ has: page.locator('[data-palette-type="serial-mfg-upload"]') });
+        assert.strictEqual((await category.locator('.red-ui-palette-header').innerText()).trim(), 'Serial');
+        const entry = category.locator('[data-palette-type="serial-mfg-upload"]');
+        assert.strictEqual((await entry.locator('.red-ui-palette-label').innerText()).replace(/\s+/g, ' ').trim(), 'serial upload');
+        assert.strictEqual(await entry.evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(127, 183, 223)');
+
+        const icon = await entry.locator('.red-ui-palette-icon-container').getAttribute('data-palette-icon');
+        assert.strictEqual(icon, 'icons/node-red-contrib-serial-mfg/serial-mfg.svg');
+        const svg = await fetch(`${nr.url}/${icon}`);
+        assert.strictEqual(svg.status, 200);
+        assert.match(svg.headers.get('content-type') ?? '', /image\/svg\+xml/);
+        assert.match(await svg.text(), /<svg[\s>]/);
+
+        // The palette tooltip is the first paragraph of the help.
+        await entry.hover();
+        const tip = page.locator('.red-ui-popover').filter({ hasText: 'Uploads a file to Serial' });
+        await tip.waitFor({ timeout: 5000 });
+        await page.mouse.move(600, 400);
+    });
+
+    it('marks a new upload node without a server as invalid', async () => {
+        await page.locator('.red-ui-palette-node[data-palette-type="serial-mfg-upload"]')
+            .dragTo(page.locator(CHART), { targetPosition: { x: 300, y: 400 } });
+        const fresh = canvasNode('serial upload');
+        await fresh.waitFor();
+        assert.strictEqual(await showsInvalid(fresh), true, 'a new node without a server shows the red triangle');
+        // Not part of the example flow: remove it again (it is still selected after the drop).
+        await fresh.click();
+        await page.keyboard.press('Delete');
+        await fresh.waitFor({ state: 'detached' });
+    });
+
+    it('imports the example from Import > Examples, with its server marked as missing a key', async () => {
+        await page.click('#red-ui-header-button-sidemenu');
+        await page.click('#menu-item-import');
+        await page.click('a[href="#red-ui-clipboard-dialog-import-tab-examples"]');
+        const examples = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
+        await examples.locator('.red-ui-treeList-label', { hasText: 'node-red-contrib-serial-mfg' }).click();
+        await examples.locator('.red-ui-treeList-label', { hasText: EXAMPLE }).click();
+        await page.click('#red-ui-clipboard-dialog-ok');
+        // The imported nodes hang on the mouse until a click places them.
+        const chart = await page.locator(CHART).boundingBox();
+        assert.ok(chart);
+        await page.mouse.move(chart.x + 210, chart.y + 60, { steps: 5 });
+        await page.mouse.click(chart.x + 210, chart.y + 60);
+
+        const upload = canvasNode('serial upload');
+        await upload.waitFor();
+        assert.strictEqual(await showsInvalid(upload), true, 'the upload node is invalid while its server has no key');
+
+        // The configuration-nodes sidebar marks the server itself.
+        await page.click('#red-ui-header-button-sidemenu');
+        await page.click('#menu-item-config-nodes');
+        const server = page.locator('#red-ui-sidebar-node-config .red-ui-palette-node')
+            .filter({ has: page.locator('.red-ui-palette-label', { hasText: /^Serial$/ }) });
+        await server.waitFor();
+        assert.strictEqual(await server.evaluate((el) => el.classList.contains('red-ui-palette-node-config-invalid')), true,
+            'the server configuration without an API key is marked invalid');
+        assert.deepStrictEqual(await unresolvedKeys(), []);
+    });
+
+    it('tests the connection from the server dialog: a wrong key fails, the right one passes', async () => {
+        await canvasNode('serial upload').dblclick();
+        await page.locator('#node-input-btn-server-edit').click();
+        await page.locator('#node-config-serial-mfg-test').waitFor();
+        assert.deepStrictEqual(await unresolvedKeys(), []);
+
+        await page.fill('#node-config-input-baseUrl', standIn.url);
+        const result = page.locator('#node-config-serial-mfg-test-result');
+
+        await page.fill('#node-config-input-apiKey', WRONG_KEY);
+        await page.click('#node-config-serial-mfg-test');
+        await result.filter({ hasText: '\u2717' }).waitFor();
+        assert.match(await result.innerText(), /^\u2717 UNAUTHORIZED\b/);
+
+        await page.fill('#node-config-input-apiKey', API_KEY);
+        await page.click('#node-config-serial-mfg-test');
+        await result.filter({ hasText: '\u2713' }).waitFor();
+        assert.match(await result.innerText(), /^\u2713 Connected/);
+
+        // The key reached Serial: first the wrong one, then the right one; the replies never held it.
+        const checks = standIn.requests.filter((r) => r.method === 'GET' && r.path === '/datasets');
+        assert.deepStrictEqual(checks.map((r) => r.authorized), [false, true]);
+        assert.strictEqual(testReplies.length, 2);
+        assert.match(testReplies[0], /"code":"UNAUTHORIZED"/);
+        for (const reply of testReplies) {
+            assert.ok(!reply.includes(API_KEY) && !reply.includes(WRONG_KEY), 'the admin endpoint never returns a key');
+        }
+        await shot('config-dialog.png');
+
+        await page.click('#node-config-dialog-ok');
+        await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached' });
+        await page.click('#node-dialog-ok');
+        await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
+        assert.strictEqual(await showsInvalid(canvasNode('serial upload')), false, 'with a key, the upload node is valid');
+    });
+
+    it('deploys, uploads when the inject button is pressed, and shows "uploaded"', async () => {
+        const expected = expectedUpload();
+        await page.click('#red-ui-header-button-deploy');
+        await page.locator('#red-ui-header-button-deploy.disabled').waitFor();
+        // The edit trays scrolled the canvas to keep the node in sight; scroll back, as a user would.
+        await page.locator(CHART).evaluate((el) => el.scrollTo(0, 0));
+
+        await canvasNode(expected.injectName).locator('.red-ui-flow-node-button').click();
+        const upload = canvasNode('serial upload');
+        await upload.locator('.red-ui-flow-node-status-label', { hasText: /^uploaded$/ }).waitFor({ timeout: 20000 });
+        assert.strictEqual(await upload.locator('.red-ui-flow-node-status').getAttribute('class'),
+            'red-ui-flow-node-status red-ui-flow-node-status-dot-green');
+
+        assert.strictEqual(standIn.uploads.length, 1);
+        const [got] = standIn.uploads;
+        assert.strictEqual(got.filename, expected.filename);
+        assert.strictEqual(got.mimetype, expected.contentType);
+        assert.strictEqual(got.size, expected.size);
+        assert.strictEqual(got.sha256, expected.sha256);
+
+        // The debug sidebar shows the File-storage object Serial answered with.
+        await page.click('#red-ui-tab-debug-link-button');
+        const debugMsg = page.locator('.red-ui-debug-msg').filter({ hasText: 'File-storage object' });
+        await debugMsg.locator('.red-ui-debug-msg-top-level > .red-ui-debug-msg-row').click();
+        await debugMsg.locator('.red-ui-debug-msg-row', { hasText: /^\s*payload/ }).first().click();
+        await debugMsg.locator('.red-ui-debug-msg-row', { hasText: `name: "${got.fileStorage.name}"` }).first().waitFor();
+        // At 80 % the whole example fits beside the sidebar.
+        await page.click('#red-ui-view-zoom-out');
+        await page.click('#red-ui-view-zoom-out');
+        await page.mouse.move(10, 790);
+        await shot('editor-flow.png');
+    });
+
+    it('tests the saved key once deployed, without the dialog ever holding it', async () => {
+        await canvasNode('serial upload').dblclick();
+        await page.locator('#node-input-btn-server-edit').click();
+        const key = page.locator('#node-config-input-apiKey');
+        await key.waitFor();
+        // The editor only knows that a key is stored: the field holds Node-RED's placeholder.
+        assert.strictEqual(await key.inputValue(), '__PWRD__');
+        const before = standIn.requests.length;
+        await page.click('#node-config-serial-mfg-test');
+        const result = page.locator('#node-config-serial-mfg-test-result');
+        await result.filter({ hasText: '\u2713' }).waitFor();
+        const checks = standIn.requests.slice(before).filter((r) => r.path === '/datasets');
+        assert.deepStrictEqual(checks.map((r) => r.authorized), [true], 'the runtime used the stored key');
+        await page.click('#node-config-dialog-cancel');
+        await page.locator('#node-config-dialog-cancel').waitFor({ state: 'detached' });
+        await page.click('#node-dialog-cancel');
+        await page.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+    });
+
+    it('shows the help of the selected node in the Help sidebar', async () => {
+        await canvasNode('serial upload').click();
+        await page.click('#red-ui-tab-help-link-button');
+        const help = page.locator('.red-ui-help');
+        await help.locator('h1, .red-ui-help-title', { hasText: 'serial upload' }).first().waitFor();
+        assert.match(await help.locator('p').first().innerText(), /^Uploads a file to Serial's File storage/);
+        const headings = await help.locator('h3').allInnerTexts();
+        for (const h of ['Inputs', 'Outputs', 'Details', 'References']) {
+            assert.ok(headings.some((t) => t.trim() === h), `help has a "${h}" heading (has: ${headings.join(', ')})`);
+        }
+        // The package's node list names the config node with its own label.
+        await page.locator('#red-ui-sidebar-content .red-ui-treeList-label', { hasText: 'Serial server' }).first().waitFor();
+        await shot('help.png');
+    });
+
+    it('speaks German when the browser does', async () => {
+        const de = await b.newPage('de');
+        await de.goto(nr.url);
+        await de.locator('.red-ui-palette-node[data-palette-type="serial-mfg-upload"]').waitFor({ timeout: 30000 });
+        const node = de.locator(`${CHART} g.red-ui-flow-node-group`).filter({ has: de.locator('text.red-ui-flow-node-label-text', { hasText: 'serial upload' }) });
+        await node.dblclick();
+        await de.locator('label[for="node-input-filename"]', { hasText: 'Dateiname' }).waitFor();
+        await de.click('#serial-mfg-upload-delivery-toggle');
+        await de.locator('label[for="node-input-connectTimeout"]', { hasText: 'Verbindungs-Timeout' }).waitFor();
+        // Labels fit on one line.
+        for (const label of await de.locator('#serial-mfg-upload-delivery label[for], .red-ui-tray label[for="node-input-contentType"]').all()) {
+            if (await label.isVisible()) assert.ok(((await label.boundingBox())?.height ?? 99) < 30, `${await label.innerText()} fits on one line`);
+        }
+        await de.screenshot({ path: path.join(images, 'upload-dialog-de.png'), style: QUIET });
+        await de.click('#node-dialog-cancel');
+        await de.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+
+        // The help comes from locales/de.
+        await node.click();
+        await de.click('#red-ui-tab-help-link-button');
+        const help = de.locator('.red-ui-help');
+        await help.locator('p', { hasText: /^Lädt eine Datei/ }).first().waitFor();
+        const headings = (await help.locator('h3').allInnerTexts()).map((t) => t.trim());
+        assert.ok(headings.includes('Eingangsdaten') && headings.includes('Ausgangsdaten'), headings.join(', '));
+        assert.deepStrictEqual(await de.evaluate(() => [...document.querySelectorAll('.red-ui-help, .red-ui-palette-label')]
+            .map((el) => el.textContent).filter((t) => /serial-mfg-(upload|config)\.[a-z]/.test(t || ''))), []);
+        await de.close();
+    });
+
+    it('left no errors in the page and asked nothing of the internet', () => {
+        assert.deepStrictEqual(b.pageErrors, []);
+        assert.deepStrictEqual(b.refused, []);
+    });
+});
