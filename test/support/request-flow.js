@@ -6,10 +6,9 @@
  * helper does not preload (it only has catch, status and complete).
  */
 const path = require('path');
-const { helper, configNode, uploadNode } = require('./flow'); // flow.js initialises the helper
+const { helper, configNode, uploadNode, send } = require('./flow'); // flow.js initialises the helper
 const requestNode = require('../../nodes/serial-mfg-request.js');
 const { API_KEY } = require('./secrets');
-const { scan } = require('./leak-guard');
 
 const CORE = path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core');
 
@@ -65,26 +64,12 @@ async function loadRequestFlow(opts = {}) {
 }
 
 /**
- * Sends one message to the request node and resolves with the output or the Catch node's message,
- * whichever comes first. Messages and statuses go to the leak guard.
+ * Sends one message to the request node: the upload tests' `send`, aimed at the request node.
  * @param {Awaited<ReturnType<typeof loadRequestFlow>>} f @param {Record<string, unknown>} msg
  * @returns {Promise<{ok: boolean, msg: any}>}
  */
 function request(f, msg, timeoutMs = 20000) {
-    return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no output and no error within timeout')), timeoutMs);
-        const finish = (/** @type {boolean} */ ok) => (/** @type {any} */ m) => {
-            clearTimeout(timer);
-            f.out.removeAllListeners('input');
-            f.err.removeAllListeners('input');
-            scan('message', m);
-            scan('statuses', f.statuses);
-            resolve({ ok, msg: m });
-        };
-        f.out.on('input', finish(true));
-        f.err.on('input', finish(false));
-        f.req.receive(msg);
-    });
+    return send({ ...f, up: f.req }, msg, timeoutMs);
 }
 
 module.exports = { helper, loadFlow, loadRequestFlow, request, coreNodes, configNode, uploadNode, requestNode };
