@@ -1,16 +1,19 @@
+import crypto from 'crypto';
 import http from 'http';
 import https from 'https';
+import { Readable } from 'stream';
 import axios, { AxiosInstance, AxiosResponse } from 'axios';
-import FormData from 'form-data';
 import { SerialError, isSerialError } from './errors';
 import { asFileStorage, FileStorage } from './file-storage';
 import { Limiter } from './limiter';
 import { parseRetryAfter, RetryPolicy, withRetries } from './retry';
-import { FileSource } from './source';
+import { FileSource, SourceStream } from './source';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const VERSION: string = require('../../package.json').version;
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** What axios's http adapter sets on each request's socket (socket.setKeepAlive(true, 60000)). */
+const AXIOS_TCP_KEEPALIVE_MS = 60_000;
 
 export interface AttemptOptions extends RetryPolicy {
     /** No byte moving in either direction for this long abandons the attempt. */
@@ -57,6 +60,7 @@ const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNRE
 export class SerialClient {
     readonly baseUrl: string;
     readonly limiter: Limiter;
+    private readonly readAhead: ReadAhead;
     private readonly apiKey: string;
     private readonly http: AxiosInstance;
     private readonly agents: { http: http.Agent; https: https.Agent };
@@ -65,7 +69,10 @@ export class SerialClient {
         this.baseUrl = settings.baseUrl;
         this.apiKey = settings.apiKey;
         this.limiter = new Limiter(settings.concurrency);
-        const agentOptions = { keepAlive: true, maxSockets: Math.max(1, settings.concurrency), scheduling: 'lifo' as const };
+        this.readAhead = new ReadAhead(Math.max(1, settings.concurrency));
+        // keepAliveMsecs as axios sets it on every request's socket: with the agent's own default (1 s)
+        // the two would flip the TCP keep-alive delay back and forth, two setsockopt calls per request.
+        const agentOptions = { keepAlive: true, keepAliveMsecs: AXIOS_TCP_KEEPALIVE_MS, maxSockets: Math.max(1, settings.concurrency), scheduling: 'lifo' as const };
         this.agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
         // Lean on purpose: no redirects (follow-redirects keeps the body for replay), no body-size
         // transform on the upload stream, no proxy lookup per request, the answer kept as text.
@@ -84,24 +91,36 @@ export class SerialClient {
 
     /** POST /files: the file as the multipart part `file`, with its name, type and length. */
     async upload(source: FileSource, options: UploadOptions): Promise<Result<FileStorage>> {
-        return this.send(options, (err) => err.retryable, async (signal, fail) => {
-            const form = new FormData();
+        const open = () => {
             let sent = 0;
-            const body = source.open((n) => {
+            return source.open((n) => {
                 sent += n;
                 options.onBytes?.(sent, source.size);
             });
-            body.on('error', fail);
-            const part = { filename: source.filename, contentType: source.contentType };
-            form.append('file', body, part);
-            const response = await this.http.post(`${this.baseUrl}/files`, form, {
-                headers: { ...this.headers(), ...form.getHeaders(), 'Content-Length': String(multipartLength(form, part, source.size)) },
-                signal,
-                timeout: options.stallMs,
-                transport: this.transport(options.connectMs, fail),
+        };
+        const ahead = this.readAhead.add(open);
+        try {
+            return await this.send(options, (err) => err.retryable, async (signal, fail) => {
+                // The first attempt takes the body read ahead while it waited; a retry reads afresh.
+                const body = ahead.take() ?? open();
+                body.on('error', fail);
+                const form = new MultipartBody(source, body);
+                try {
+                    const response = await this.http.post(`${this.baseUrl}/files`, form, {
+                        headers: { ...this.headers(), 'Content-Type': form.contentType, 'Content-Length': String(form.length) },
+                        signal,
+                        timeout: options.stallMs,
+                        transport: this.transport(options.connectMs, fail, (chunk) => form.release(chunk)),
+                    });
+                    return { value: asFileStorage(parseJson(response), response.status), statusCode: response.status };
+                } finally {
+                    // However the request ended, the file is closed now (a refused connection never reads it).
+                    form.destroy();
+                }
             });
-            return { value: asFileStorage(parseJson(response), response.status), statusCode: response.status };
-        });
+        } finally {
+            ahead.drop();
+        }
     }
 
     /** Any Serial endpoint with the same key, retries and error handling as uploads. */
@@ -139,12 +158,27 @@ export class SerialClient {
         };
     }
 
-    /** Wraps Node's http(s).request to bound the time to connect, separately from the stall timeout. */
-    private transport(connectMs: number, fail: (err: Error) => void) {
+    /**
+     * Wraps Node's http(s).request to bound the time to connect, separately from the stall timeout,
+     * and to tell the body when the socket is done with each chunk it wrote (`written`).
+     */
+    private transport(connectMs: number, fail: (err: Error) => void, written?: (chunk: Buffer) => void) {
         const https_ = this.baseUrl.startsWith('https:');
         return {
             request: (opts: http.RequestOptions, cb: (res: http.IncomingMessage) => void) => {
                 const req = (https_ ? https : http).request(opts, cb);
+                if (written) {
+                    // A write's callback runs once the socket has written the chunk (the kernel has
+                    // the bytes): only then may its memory be read into again. The body is piped in,
+                    // so its writes come without callbacks of their own.
+                    const write = req.write as (...args: unknown[]) => boolean;
+                    req.write = function (this: http.ClientRequest, chunk: unknown, ...rest: unknown[]) {
+                        if (rest.length > 0 || !Buffer.isBuffer(chunk)) return write.call(this, chunk, ...rest);
+                        return write.call(this, chunk, (err?: Error | null) => {
+                            if (!err) written(chunk);
+                        });
+                    } as typeof req.write;
+                }
                 req.on('socket', (socket) => {
                     if (!socket.connecting) return;
                     const timer = setTimeout(() => {
@@ -172,30 +206,159 @@ export class SerialClient {
             () => this.limiter.run(async () => {
                 let cause: Error | undefined;
                 const controller = new AbortController();
-                const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+                // Linked by hand: AbortSignal.any costs more than the rest of a small upload's own work,
+                // and ties every attempt's signal to the node's long-lived one.
+                const abort = () => controller.abort();
+                if (options.signal?.aborted) abort();
+                else options.signal?.addEventListener('abort', abort, { once: true });
                 try {
-                    return await attempt(signal, (err) => {
+                    return await attempt(controller.signal, (err) => {
                         cause ??= err;
                         controller.abort();
                     });
                 } catch (e) {
                     if (options.signal?.aborted) throw new SerialError('ABORTED');
                     throw toSerialError(cause ?? e, this.apiKey, options.stallMs);
+                } finally {
+                    options.signal?.removeEventListener('abort', abort);
                 }
             }, options.signal));
         return { ...answer, attempts };
     }
 }
 
+// Unpredictable boundaries (a file's bytes must not be able to close its part), from a pool refilled
+// now and then: one getrandom call per request is measurable on a small box.
+let randomPool = Buffer.alloc(0);
+let randomAt = 0;
+function randomHex(bytes: number): string {
+    if (randomAt + bytes > randomPool.length) {
+        randomPool = crypto.randomBytes(4096);
+        randomAt = 0;
+    }
+    randomAt += bytes;
+    return randomPool.toString('hex', randomAt - bytes, randomAt);
+}
+
+interface AheadEntry {
+    open: () => SourceStream;
+    stream?: SourceStream;
+}
+
 /**
- * The exact body length: the same part built around an empty value, plus the file's size.
- * (form-data cannot measure a stream itself, and takes a knownLength of 0 for "unknown".)
+ * Opens the bodies of the next few uploads waiting for a slot (file opened, first chunk read and,
+ * for a small file, its check done), so that when a slot frees the request goes out at once rather
+ * than after a chain of thread-pool round trips. At most `depth` are held: memory and descriptors
+ * stay bounded however long the queue, and every held body is closed if its upload never starts.
  */
-function multipartLength(form: FormData, part: FormData.AppendOptions, size: number): number {
-    const probe = new FormData();
-    probe.setBoundary(form.getBoundary());
-    probe.append('file', Buffer.alloc(0), part);
-    return probe.getLengthSync() + size;
+class ReadAhead {
+    private readonly waiting: AheadEntry[] = [];
+    constructor(private readonly depth: number) {}
+
+    add(open: () => SourceStream): { take(): SourceStream | undefined; drop(): void } {
+        const entry: AheadEntry = { open };
+        this.waiting.push(entry);
+        this.fill();
+        return {
+            take: () => {
+                if (!this.remove(entry)) return undefined;
+                const stream = entry.stream;
+                entry.stream = undefined;
+                this.fill();
+                if (stream?.destroyed) return undefined; // failed early (e.g. the file went away): open again, visibly
+                return stream;
+            },
+            drop: () => {
+                entry.stream?.destroy();
+                entry.stream = undefined;
+                if (this.remove(entry)) this.fill();
+            },
+        };
+    }
+
+    private remove(entry: AheadEntry): boolean {
+        const at = this.waiting.indexOf(entry);
+        if (at < 0) return false;
+        this.waiting.splice(at, 1);
+        return true;
+    }
+
+    private fill(): void {
+        for (let i = 0; i < Math.min(this.depth, this.waiting.length); i++) {
+            const entry = this.waiting[i];
+            if (entry.stream) continue;
+            entry.stream = entry.open();
+            // Until an attempt listens, an early failure must not be an unhandled 'error'.
+            entry.stream.on('error', () => undefined);
+        }
+    }
+}
+
+const escapeParam = (value: string) => value.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
+
+/**
+ * The multipart/form-data body: one part named `file` around the source's stream, with its exact
+ * length known up front (so Serial gets a Content-Length, never chunked encoding). Built by hand, as
+ * form-data would (same header lines, quotes, CR and LF in the name escaped as browsers do), without
+ * its per-request machinery of combined and delayed streams and a second form to measure the first.
+ * The bytes pass through as they are read: nothing here keeps them.
+ */
+class MultipartBody extends Readable {
+    readonly contentType: string;
+    readonly length: number;
+    private readonly head: Buffer;
+    private readonly tail: Buffer;
+    private started = false;
+    private headSent = false;
+
+    constructor(source: FileSource, private readonly body: SourceStream) {
+        super({ highWaterMark: 256 * 1024 });
+        const boundary = `--------------------------${randomHex(12)}`;
+        this.contentType = `multipart/form-data; boundary=${boundary}`;
+        this.head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeParam(source.filename)}"\r\n`
+            + `Content-Type: ${source.contentType}\r\n\r\n`);
+        this.tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+        this.length = this.head.length + source.size + this.tail.length;
+        body.on('end', () => {
+            this.pushHead();
+            this.push(this.tail);
+            this.push(null);
+        });
+        body.on('error', (err) => this.destroy(err));
+    }
+
+    override _read(): void {
+        if (this.started) {
+            this.body.resume();
+            return;
+        }
+        this.started = true;
+        // Flowing, chunk by chunk: each chunk is passed on as it is (read() would join buffered ones).
+        this.body.on('data', (chunk: Buffer) => {
+            this.pushHead();
+            if (!this.push(chunk)) this.body.pause();
+        });
+    }
+
+    /**
+     * The part header goes out with the first bytes of the file, not before: Node writes what is
+     * pushed in one tick as one write, so a small file's whole request reaches Serial in one piece.
+     */
+    private pushHead(): void {
+        if (this.headSent) return;
+        this.headSent = true;
+        this.push(this.head);
+    }
+
+    /** The socket has written this chunk: the body may reuse it (the frame buffers are not its). */
+    release(chunk: Buffer): void {
+        this.body.release(chunk);
+    }
+
+    override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+        this.body.destroy();
+        cb(err);
+    }
 }
 
 /** Turns an HTTP answer into its body, or into the SerialError its status means. */

@@ -1,0 +1,657 @@
+#!/usr/bin/env node
+// @ts-check
+'use strict';
+/**
+ * npm run bench                       full run: 64 MiB, 512 MiB, 2 GiB and a burst of 500 × 64 KiB
+ * npm run bench -- --quick            64 MiB and a burst of 100 (development)
+ * npm run bench -- --sizes 64M,1G --small 200 --reps 5 --concurrency 4,16 --only core,ours --profile
+ *
+ * One run, on loopback, against a local Serial stand-in in its own process, side by side:
+ *   curl             the floor: curl -F uploading the same file
+ *   core flow        file in (one Buffer) → function → core http request (multipart), in a real Node-RED
+ *   ours             this package's upload node (outbox off, concurrency 4 = the default), in a real Node-RED
+ *   ours, outbox on  the same with outbox 'disk' (skipped while the upload node has no outbox)
+ * and, for the burst, a few variants that explain the figures: the core node with keep-alive on, ours
+ * with another concurrency, ours with a plain http.request in place of axios (scripts/bench/probe.js).
+ *
+ * Each row runs in a fresh Node-RED child; the rows of one size start side by side and their runs are
+ * interleaved (curl, core, ours, ..., then again), each run starting once every process is idle, so
+ * load from other work on the machine hits all rows alike. Large files: wall time (median of the
+ * runs) and the Node-RED process's peak RSS growth over its idle RSS (after start and a warm-up; peak
+ * = max of 10 ms VmRSS samples and the kernel's VmHWM). Burst: one trigger fans out N messages with
+ * paths inside the runtime; files per second until the last upload completed (median of the runs).
+ * Every upload is checked at the stand-in (name, size, sha256); a failed row shows FAILED, not a time.
+ * Prints a table with ratios and the floors, writes .bench/report.json. Not part of `npm test`.
+ */
+const { fork, spawn, execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { startNodeRed, PROJECT } = require('./lib/nodered');
+const { coreFlow, oursFlow } = require('./bench/flows');
+const { MiB, cpuMs, settle, resetPeak, sampler, idleRss, makeBigFile, makeSmallFile, median, sleep } = require('./bench/measure');
+
+const API_KEY = 'bench-key-not-a-secret';
+const SMALL_SIZE = 64 * 1024;
+const DEFAULT_CONCURRENCY = 4;
+
+// ------------------------------------------------------------------ options
+
+function parseSize(/** @type {string} */ s) {
+    const m = /^(\d+(?:\.\d+)?)\s*([KMG]?)i?B?$/i.exec(s.trim());
+    if (!m) throw new Error(`bad size ${s} (e.g. 64M, 512M, 2G)`);
+    const unit = { '': 1, K: 1024, M: MiB, G: 1024 * MiB }[m[2].toUpperCase()] ?? 1;
+    return Math.round(Number(m[1]) * unit);
+}
+
+function parseArgs(/** @type {string[]} */ argv) {
+    const o = { sizes: [64 * MiB, 512 * MiB, 2048 * MiB], small: 500, reps: 3, quick: false, keep: false,
+        concurrency: [DEFAULT_CONCURRENCY, 16], progressAB: true, plain: true, only: /** @type {string[] | null} */ (null), profile: false, compare: /** @type {string | null} */ (null), out: path.join(PROJECT, '.bench', 'report.json') };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        const value = () => {
+            const v = argv[++i];
+            if (v === undefined) throw new Error(`${a} needs a value`);
+            return v;
+        };
+        if (a === '--quick') {
+            o.quick = true;
+            o.sizes = [64 * MiB];
+            o.small = 100;
+        } else if (a === '--sizes') o.sizes = value().split(',').map(parseSize);
+        else if (a === '--small') o.small = Math.max(1, Math.floor(Number(value())));
+        else if (a === '--reps') o.reps = Math.max(1, Math.floor(Number(value())));
+        else if (a === '--concurrency') o.concurrency = value().split(',').map((v) => Math.max(1, Math.floor(Number(v))));
+        else if (a === '--no-progress-ab') o.progressAB = false;
+        else if (a === '--no-plain') o.plain = false;
+        else if (a === '--only') o.only = value().split(',');
+        else if (a === '--profile') o.profile = true;
+        else if (a === '--compare') o.compare = path.resolve(value());
+        else if (a === '--keep') o.keep = true;
+        else if (a === '--out') o.out = path.resolve(value());
+        else if (a === '--help' || a === '-h') {
+            console.log('usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--concurrency 4[,16]] [--no-progress-ab] [--no-plain] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--out FILE]');
+            process.exit(0);
+        } else throw new Error(`unknown option ${a}`);
+    }
+    if (!o.concurrency.includes(DEFAULT_CONCURRENCY)) o.concurrency.unshift(DEFAULT_CONCURRENCY);
+    return o;
+}
+
+// ------------------------------------------------------------------ the stand-in, in its own process
+
+async function startServer() {
+    const child = fork(path.join(__dirname, 'bench', 'stand-in.js'), [], {
+        env: { ...process.env, BENCH_API_KEY: API_KEY }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    /** @type {Array<{filename: string, size: number, sha256: string, at: number}>} */
+    let received = [];
+    /** @type {Array<() => void>} */
+    let waiters = [];
+    /** @type {Array<(m: any) => void>} */
+    const acks = [];
+    const url = await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('stand-in did not start within 20 s')), 20000);
+        child.once('exit', (code) => reject(new Error(`stand-in exited (${code})`)));
+        child.on('message', (/** @type {any} */ m) => {
+            if (m.t === 'ready') {
+                clearTimeout(timer);
+                resolve(m.url);
+            } else if (m.t === 'upload') {
+                received.push(m);
+                for (const w of waiters) w();
+            } else if (m.t === 'reset' || m.t === 'stats') {
+                acks.shift()?.(m);
+            }
+        });
+    });
+    return {
+        url,
+        pid: /** @type {number} */ (child.pid),
+        /** Forgets what was received (here and in the stand-in), before the next run starts. */
+        async reset() {
+            received = [];
+            await new Promise((resolve) => {
+                acks.push(resolve);
+                child.send({ cmd: 'reset' });
+            });
+        },
+        /** TCP connections opened since the last reset. */
+        stats() {
+            return /** @type {Promise<{connections: number}>} */ (new Promise((resolve) => {
+                acks.push(({ connections }) => resolve({ connections }));
+                child.send({ cmd: 'stats' });
+            }));
+        },
+        get received() { return received; },
+        /** Resolves when `n` uploads were received, or after `ms`. */
+        async waitFor(/** @type {number} */ n, /** @type {number} */ ms) {
+            const until = Date.now() + ms;
+            while (received.length < n && Date.now() < until) {
+                await new Promise((r) => {
+                    const t = setTimeout(r, Math.min(200, Math.max(1, until - Date.now())));
+                    waiters.push(() => { clearTimeout(t); r(undefined); });
+                });
+                waiters = [];
+            }
+            return received.length >= n;
+        },
+        async stop() {
+            if (child.exitCode !== null) return;
+            child.send({ cmd: 'stop' });
+            await Promise.race([new Promise((r) => child.once('exit', r)), sleep(5000)]);
+            if (child.exitCode === null) child.kill('SIGKILL');
+        },
+    };
+}
+
+/**
+ * Did the stand-in receive exactly these files, byte for byte?
+ * @param {Array<{filename: string, size: number, sha256: string}>} got
+ * @param {Array<{name: string, size: number, sha256: string}>} expected
+ */
+function verify(got, expected) {
+    const want = new Map();
+    for (const f of expected) want.set(`${f.name}|${f.size}|${f.sha256}`, (want.get(`${f.name}|${f.size}|${f.sha256}`) ?? 0) + 1);
+    let bad = 0;
+    for (const g of got) {
+        const key = `${g.filename}|${g.size}|${g.sha256}`;
+        const left = want.get(key) ?? 0;
+        if (left > 0) want.set(key, left - 1);
+        else bad++;
+    }
+    const missing = [...want.values()].reduce((a, b) => a + b, 0);
+    return { ok: missing === 0 && bad === 0, missing, unexpected: bad };
+}
+
+// ------------------------------------------------------------------ curl (the floor)
+
+function curlOnce(/** @type {string} */ serialUrl, /** @type {{path: string}} */ file) {
+    return new Promise((resolve) => {
+        const t0 = process.hrtime.bigint();
+        const child = spawn('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Expect:',
+            '-H', `Authorization: Bearer ${API_KEY}`, '-H', 'Accept: application/json',
+            '-F', `file=@${file.path};type=application/octet-stream`, `${serialUrl}/files`], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (err += d));
+        child.on('exit', (code) => {
+            const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+            resolve({ ms, ok: code === 0 && out.trim() === '200', detail: `exit ${code}, HTTP ${out.trim()} ${err.trim()}`.trim() });
+        });
+    });
+}
+
+// ------------------------------------------------------------------ Node-RED rows
+
+/**
+ * A Node-RED child running one flow, with a way to trigger a run and wait for its end.
+ * @param {{name: string, flows: unknown[], dir: string, probe: boolean, env?: Record<string, string>, profileDir?: string, pkg?: string}} o
+ */
+async function startRuntime(o) {
+    /** @type {Map<string, (m: any) => void>} */
+    const pending = new Map();
+    /** @type {((m: any) => void) | null} */
+    let onProbe = null;
+    const userDir = fs.mkdtempSync(path.join(o.dir, `nr-${o.name.replace(/\W+/g, '-')}-`));
+    if (o.pkg) {
+        fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
+        fs.symlinkSync(o.pkg, path.join(userDir, 'node_modules', 'node-red-contrib-serial-mfg'), 'dir');
+    }
+    const rt = await startNodeRed({
+        userDir,
+        linkPackage: !o.pkg,
+        flows: [],
+        env: { BENCH_API_KEY: API_KEY, ...(o.pkg ? { BENCH_PACKAGE: o.pkg } : {}), ...o.env },
+        nodeArgs: [
+            ...(o.probe ? ['--require', path.join(__dirname, 'bench', 'probe.js')] : []),
+            ...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(o.profileDir, o.name)] : []),
+        ],
+        onLog: (line) => {
+            const done = /BENCH_DONE (\{.*\})/.exec(line);
+            if (done) {
+                const m = JSON.parse(done[1]);
+                m.seenAt = Date.now();
+                pending.get(m.run)?.(m);
+                return;
+            }
+            const probe = /^BENCH_PROBE (\{.*\})/.exec(line);
+            if (probe) onProbe?.(JSON.parse(probe[1]));
+        },
+    });
+    try {
+        await rt.ready();
+        // Deployed through the admin API, as the editor does, so the config node's key becomes a credential.
+        await rt.deploy(o.flows);
+        // The deploy answers before the http-in route is up: wait until the trigger answers.
+        for (let i = 0; ; i++) {
+            const res = await fetch(`${rt.url}/bench/go`, {
+                method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ run: 'ping', paths: [] }),
+            });
+            if (res.ok) break;
+            if (i >= 300) throw new Error(`the bench flow did not start: trigger answers ${res.status}`);
+            await sleep(100);
+        }
+    } catch (e) {
+        await rt.stop();
+        throw new Error(`${/** @type {Error} */ (e).message}\n${rt.log.slice(-15).join('\n')}`);
+    }
+    let runs = 0;
+    return {
+        pid: /** @type {number} */ (rt.child.pid),
+        rt,
+        /** Triggers one run over `paths`; resolves with Node-RED's BENCH_DONE report. */
+        async run(/** @type {string[]} */ paths, /** @type {number} */ timeoutMs) {
+            const run = `r${++runs}`;
+            const done = new Promise((resolve, reject) => {
+                const timer = setTimeout(() => {
+                    pending.delete(run);
+                    reject(new Error(`no completion within ${Math.round(timeoutMs / 1000)} s`));
+                }, timeoutMs);
+                pending.set(run, (m) => {
+                    clearTimeout(timer);
+                    pending.delete(run);
+                    resolve(m);
+                });
+                rt.exited.then(() => {
+                    clearTimeout(timer);
+                    reject(new Error(`Node-RED exited:\n${rt.log.slice(-20).join('\n')}`));
+                });
+            });
+            done.catch(() => {}); // awaited below, unless the trigger itself fails
+            const t0 = Date.now();
+            const res = await fetch(`${rt.url}/bench/go`, {
+                method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ run, paths }),
+            });
+            if (!res.ok) {
+                pending.get(run)?.({ failed: paths.length, ok: 0, errors: [`trigger ${res.status}`] });
+                throw new Error(`trigger failed: ${res.status}`);
+            }
+            const m = /** @type {any} */ (await done);
+            return { t0, ...m };
+        },
+        /** The probe's running totals (status update cost), read through SIGWINCH. */
+        async probe() {
+            const got = new Promise((resolve) => (onProbe = resolve));
+            rt.child.kill('SIGWINCH');
+            const m = await Promise.race([got, sleep(5000).then(() => null)]);
+            onProbe = null;
+            return /** @type {{calls: number, repaints: number, ns: number, maxRunning: number} | null} */ (m);
+        },
+        async stop() {
+            await rt.stop();
+        },
+    };
+}
+
+/**
+ * One timed run in a runtime: trigger, wait for the last completion in Node-RED and for the stand-in
+ * to have every file, verify the bytes. Time is measured from outside, like curl's: trigger sent →
+ * completion seen (and every file received).
+ */
+async function timedRun(/** @type {any} */ runtime, /** @type {any} */ server, /** @type {any[]} */ files, /** @type {number} */ timeoutMs) {
+    await server.reset();
+    let report;
+    try {
+        report = await runtime.run(files.map((f) => f.path), timeoutMs);
+    } catch (e) {
+        return { ok: false, ms: NaN, detail: String(/** @type {Error} */ (e).message).slice(0, 300) };
+    }
+    if (report.failed === 0) await server.waitFor(files.length, 30000);
+    else await sleep(500);
+    const lastAt = server.received.reduce((a, /** @type {any} */ r) => Math.max(a, r.at), 0);
+    const end = Math.max(report.seenAt, lastAt);
+    const check = verify(server.received, files);
+    const ok = report.failed === 0 && report.ok === files.length && check.ok;
+    const detail = ok ? '' : `node: ${report.ok} ok, ${report.failed} failed ${JSON.stringify(report.errors)}; stand-in: ${check.missing} missing, ${check.unexpected} unexpected`;
+    const serverMs = server.received.reduce((a, /** @type {any} */ r) => a + (r.durationMs ?? 0), 0);
+    // In order, without loss: how far any file finished from its place in the burst.
+    const place = new Map(files.map((f, i) => [f.name, i]));
+    const displacement = server.received.reduce((a, /** @type {any} */ r, i) => Math.max(a, Math.abs(i - (place.get(r.filename) ?? i))), 0);
+    return { ok, ms: end - report.t0, inRuntimeMs: report.ms, serverMs, ...(await server.stats()), displacement, detail };
+}
+
+/**
+ * Rows measured together: a fresh Node-RED per row, all started side by side, then their runs
+ * interleaved rep by rep (curl first when given), so that load changing on the machine during the
+ * run hits every row alike. Per row: warm-up, idle RSS, then `reps` timed runs with RSS sampling.
+ * @param {{rows: Array<{key: string, flows: unknown[], probe: boolean, env?: Record<string, string>, pkg?: string}>, curlFile?: any,
+ *          dir: string, server: any, files: any[], reps: number, warmup: any[], timeoutMs: number, log: (s: string) => void,
+ *          label?: string, profileDir?: string}} o
+ */
+async function measureGroup(o) {
+    /** @type {Record<string, any>} */
+    const results = {};
+    /** @type {Array<{key: string, probe: boolean, runtime: any, result: any}>} */
+    const live = [];
+    try {
+        for (const row of o.rows) {
+            const result = { reps: /** @type {any[]} */ ([]), idleRss: NaN, peakGrowth: NaN, ok: true, detail: '' };
+            results[row.key] = result;
+            try {
+                const runtime = await startRuntime({ name: row.key, flows: row.flows, dir: o.dir, probe: row.probe, env: row.env, pkg: row.pkg,
+                    profileDir: o.profileDir ? path.join(o.profileDir, o.label ?? '') : undefined });
+                live.push({ key: row.key, probe: row.probe, runtime, result });
+            } catch (e) {
+                result.ok = false;
+                result.detail = `start: ${String(/** @type {Error} */ (e).message).slice(0, 400)}`;
+            }
+        }
+        for (const row of live) {
+            const w = await timedRun(row.runtime, o.server, o.warmup, 300000);
+            if (!w.ok) {
+                row.result.ok = false;
+                row.result.detail = `warm-up failed: ${w.detail}`;
+            }
+        }
+        for (const row of live) row.result.idleRss = await idleRss(row.runtime.pid);
+        if (o.curlFile) {
+            results.curl = { ok: true, detail: '', reps: [] };
+            // Un-timed: the stand-in's hashing worker, the page cache and the loopback are warm for every row alike.
+            await curlOnce(o.server.url, o.curlFile);
+        }
+        for (let i = 0; i < o.reps; i++) {
+            const pids = [o.server.pid, ...live.map((row) => row.runtime.pid)];
+            if (o.curlFile && results.curl.ok) {
+                await settle(pids);
+                await o.server.reset();
+                const r = /** @type {any} */ (await curlOnce(o.server.url, o.curlFile));
+                await o.server.waitFor(1, r.ok ? 10000 : 500);
+                const check = verify(o.server.received, [o.curlFile]);
+                if (r.ok && check.ok) {
+                    results.curl.reps.push(r.ms);
+                    (results.curl.serverMs ??= []).push(o.server.received[0].durationMs);
+                }
+                else Object.assign(results.curl, { ok: false, detail: `${r.detail}; stand-in: ${JSON.stringify(check)}` });
+            }
+            for (const row of live) {
+                if (!row.result.ok) continue;
+                const { runtime, result } = row;
+                await settle(pids);
+                const peakFromHwm = resetPeak(runtime.pid);
+                const before = row.probe ? await runtime.probe() : null;
+                const s = sampler(runtime.pid);
+                const cpu0 = [cpuMs(runtime.pid), cpuMs(o.server.pid)];
+                const r = await timedRun(runtime, o.server, o.files, o.timeoutMs);
+                const mem = s.stop();
+                const cpu = { nodeRedMs: cpuMs(runtime.pid) - cpu0[0], standInMs: cpuMs(o.server.pid) - cpu0[1] };
+                const after = row.probe ? await runtime.probe() : null;
+                result.reps.push({
+                    ...r, cpu, peakRss: mem.peak, peakGrowth: mem.peak - result.idleRss, samples: mem.samples, hwm: mem.hwm, peakFromHwm,
+                    status: before && after ? { calls: after.calls - before.calls, repaints: after.repaints - before.repaints, ms: (after.ns - before.ns) / 1e6 } : undefined,
+                    maxUploadsRunning: after?.maxRunning,
+                });
+                if (!r.ok) Object.assign(result, { ok: false, detail: r.detail }); // a failed row shows as failed, not as a time
+            }
+        }
+    } finally {
+        for (const row of live) await row.runtime.stop();
+    }
+    for (const result of Object.values(results)) {
+        if (!result.ok || result.reps.length === 0) {
+            result.ok = false;
+            continue;
+        }
+        const times = result.reps.map((/** @type {any} */ r) => (typeof r === 'number' ? r : r.ms));
+        result.ms = median(times);
+        result.bestMs = Math.min(...times);
+        if (typeof result.reps[0] !== 'number') result.peakGrowth = Math.max(...result.reps.map((/** @type {any} */ r) => r.peakGrowth));
+    }
+    return results;
+}
+
+// ------------------------------------------------------------------ output
+
+const fmt = {
+    s: (/** @type {number} */ ms) => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : '—'),
+    x: (/** @type {number} */ r) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : '—'),
+    mib: (/** @type {number} */ b) => (Number.isFinite(b) ? (b / MiB).toFixed(0) : '—'),
+    size: (/** @type {number} */ b) => (b >= 1024 * MiB ? `${+(b / 1024 / MiB).toFixed(2)} GiB` : `${+(b / MiB).toFixed(1)} MiB`),
+};
+
+function table(/** @type {string[][]} */ rows) {
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+    return rows.map((r, i) => {
+        const line = r.map((cell, c) => (c === 0 ? (cell ?? '').padEnd(widths[c]) : (cell ?? '').padStart(widths[c]))).join('  ');
+        return i === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
+    }).join('\n');
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+    const o = parseArgs(process.argv.slice(2));
+    const started = Date.now();
+    const loadAtStart = os.loadavg();
+    const outboxBuilt = fs.existsSync(path.join(PROJECT, 'src', 'lib', 'outbox.ts'))
+        && /lib\/outbox/.test(fs.readFileSync(path.join(PROJECT, 'src', 'serial-mfg-upload.ts'), 'utf8'));
+
+    // Disk: every large file once, the small files, and room for an outbox copy of the largest.
+    const need = o.sizes.reduce((a, b) => a + b, 0) + o.small * SMALL_SIZE + (outboxBuilt ? Math.max(...o.sizes) : 0) + 512 * MiB;
+    const free = fs.statfsSync(os.tmpdir());
+    if (free.bavail * free.bsize < need) {
+        throw new Error(`not enough space in ${os.tmpdir()}: need ${fmt.size(need)}, have ${fmt.size(free.bavail * free.bsize)}`);
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serial-mfg-bench-'));
+    // Ctrl-C: the children get the same SIGINT from the terminal; the multi-GiB files must not stay behind.
+    process.once('SIGINT', () => {
+        if (!o.keep) fs.rmSync(dir, { recursive: true, force: true });
+        process.exit(130);
+    });
+    /** @type {any} */
+    let server;
+    const log = (/** @type {string} */ s) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
+    try {
+        log(`test files in ${dir}`);
+        const big = o.sizes.map((size) => makeBigFile(path.join(dir, `big-${size}.bin`), size));
+        fs.mkdirSync(path.join(dir, 'small'));
+        const small = Array.from({ length: o.small }, (_, i) => makeSmallFile(path.join(dir, 'small', `part-${String(i).padStart(4, '0')}.bin`), SMALL_SIZE));
+        const warmup = Array.from({ length: 8 }, (_, i) => makeSmallFile(path.join(dir, `warmup-${i}.bin`), SMALL_SIZE));
+
+        server = await startServer();
+        log(`stand-in at ${server.url} (pid ${server.pid})`);
+        const serialUrl = server.url;
+        // --profile: a V8 CPU profile of every Node-RED process, to see where the time goes.
+        const profileDir = o.profile ? path.join(path.dirname(o.out), 'profiles') : undefined;
+        if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+        const ours = (/** @type {number} */ concurrency, /** @type {string} */ outboxDir = '') => oursFlow({
+            serialUrl, apiKey: API_KEY, concurrency, outbox: outboxDir ? 'disk' : 'off', outboxDir });
+        /** @type {Array<{key: string, label: string, flows: () => unknown[], probe: boolean, env?: Record<string, string>, pkg?: string}>} */
+        const variants = [
+            { key: 'core', label: 'core flow', flows: () => coreFlow({ serialUrl }), probe: false },
+            { key: 'ours', label: 'ours', flows: () => ours(DEFAULT_CONCURRENCY), probe: true },
+        ];
+        if (outboxBuilt) {
+            variants.push({ key: 'oursOutbox', label: 'ours, outbox on', probe: true, flows: () => ours(DEFAULT_CONCURRENCY, path.join(dir, 'outbox-large')) });
+        }
+        // --compare: the same "ours" row from another checkout (built), e.g. before a change.
+        const compareRow = o.compare ? { key: 'oursCompare', label: `ours @ ${o.compare}`, probe: true, flows: () => ours(DEFAULT_CONCURRENCY), pkg: o.compare } : null;
+        if (compareRow) variants.push(compareRow);
+        // Progress cost A/B (next to the others at one size): the same node with progress repaints never happening.
+        const abFile = o.progressAB ? (big.find((f) => f.size === 512 * MiB) ?? big[big.length - 1]) : undefined;
+
+        /** @type {any} */
+        const large = {};
+        for (const file of big) {
+            const rowsAll = file === abFile
+                ? [...variants, { key: 'oursNoProgress', label: 'ours, progress never', probe: true, flows: () => ours(DEFAULT_CONCURRENCY), env: { BENCH_PROGRESS: 'never' } }]
+                : variants;
+            const rows = o.only ? rowsAll.filter((r) => o.only.includes(r.key)) : rowsAll;
+            log(`${fmt.size(file.size)}: ${['curl', ...rows.map((r) => r.label)].join(', ')}, ${o.reps} reps interleaved`);
+            const results = await measureGroup({ rows: rows.map((r) => ({ ...r, flows: r.flows() })), curlFile: file, dir, server, files: [file],
+                reps: o.reps, warmup, timeoutMs: 120000 + file.size / (2 * MiB) * 1000, log, label: `large-${file.size}`, profileDir });
+            large[file.size] = { size: file.size, ...results };
+            for (const [key, r] of Object.entries(results)) {
+                log(`${fmt.size(file.size)} ${key}: ${r.ok ? `${fmt.s(r.ms)} s${Number.isFinite(r.peakGrowth) ? `, peak RSS +${fmt.mib(r.peakGrowth)} MiB` : ''}` : `FAILED ${r.detail}`}`);
+            }
+        }
+        /** @type {any} */
+        let progressAB = null;
+        if (abFile) {
+            const e = large[abFile.size];
+            progressAB = { size: abFile.size, defaultMs: e.ours?.ms, neverMs: e.oursNoProgress?.ok ? e.oursNoProgress.ms : NaN,
+                ratio: e.ours?.ms / e.oursNoProgress?.ms, defaultReps: e.ours?.reps.map((/** @type {any} */ r) => r.ms), neverReps: e.oursNoProgress?.reps.map((/** @type {any} */ r) => r.ms) };
+        }
+
+        // (d) the burst of small files; each row warms up with one whole burst first (steady state, JIT included)
+        const burstFiles = small;
+        /** @type {any} */
+        const burst = { files: burstFiles.length, size: SMALL_SIZE, concurrency: DEFAULT_CONCURRENCY, rows: {} };
+        const burstVariants = [
+            { key: 'core', label: 'core flow', flows: () => coreFlow({ serialUrl }), probe: false },
+            { key: 'coreKeepAlive', label: 'core flow, keep-alive on', flows: () => coreFlow({ serialUrl, keepAlive: true }), probe: false },
+            ...o.concurrency.map((c) => ({
+                key: c === DEFAULT_CONCURRENCY ? 'ours' : `ours-c${c}`, label: c === DEFAULT_CONCURRENCY ? 'ours' : `ours, concurrency ${c}`, probe: true,
+                flows: () => ours(c),
+            })),
+        ];
+        if (outboxBuilt) burstVariants.push({ key: 'oursOutbox', label: 'ours, outbox on', probe: true, flows: () => ours(DEFAULT_CONCURRENCY, path.join(dir, 'outbox-burst')) });
+        if (compareRow) burstVariants.push(compareRow);
+        if (o.plain) {
+            burstVariants.push({ key: 'oursPlainHttp', label: 'ours, http.request instead of axios', probe: true, flows: () => ours(DEFAULT_CONCURRENCY),
+                env: { BENCH_HTTP: 'plain' } });
+        }
+        if (o.only) burstVariants.splice(0, burstVariants.length, ...burstVariants.filter((v) => o.only?.includes(v.key)));
+        log(`burst of ${burstFiles.length}: ${burstVariants.map((v) => v.label).join(', ')}, ${o.reps} reps interleaved`);
+        const burstResults = await measureGroup({ rows: burstVariants.map((v) => ({ ...v, flows: v.flows() })), dir, server, files: burstFiles,
+            reps: o.reps, warmup: burstFiles, timeoutMs: 300000, log, label: 'burst', profileDir });
+        for (const v of burstVariants) {
+            const r = burstResults[v.key];
+            r.label = v.label;
+            if (r.ok) {
+                r.filesPerSecond = burstFiles.length / (r.ms / 1000);
+                r.bestFilesPerSecond = burstFiles.length / (r.bestMs / 1000);
+            }
+            burst.rows[v.key] = r;
+            log(`burst ${v.label}: ${r.ok ? `${r.filesPerSecond.toFixed(0)} files/s` : `FAILED ${r.detail}`}`);
+        }
+
+        // ------------------------------------------------------------ report
+        const rowsLarge = [
+            { key: 'curl', label: 'curl' },
+            { key: 'core', label: 'core flow' },
+            { key: 'ours', label: 'ours' },
+            { key: 'oursOutbox', label: 'ours, outbox on' },
+            ...(compareRow ? [{ key: 'oursCompare', label: compareRow.label }] : []),
+        ];
+        const header = ['', ...big.flatMap((f) => [`${fmt.size(f.size)} s`, '×curl', 'RSS+ MiB']), `${burstFiles.length}×64K files/s`, '×core'];
+        const lines = [header];
+        const coreFps = burst.rows.core?.ok ? burst.rows.core.filesPerSecond : NaN;
+        for (const row of rowsLarge) {
+            if ((row.key === 'oursOutbox' && !outboxBuilt) || (o.only && row.key !== 'curl' && !o.only.includes(row.key))) continue;
+            const cells = [row.label];
+            for (const f of big) {
+                const e = large[f.size];
+                const r = e[row.key];
+                if (row.key === 'curl') {
+                    cells.push(r.ok ? fmt.s(r.ms) : 'FAILED', r.ok ? '1.00×' : '—', '—');
+                } else if (!r) {
+                    cells.push('—', '—', '—');
+                } else if (!r.ok) {
+                    cells.push('FAILED', '—', '—');
+                } else {
+                    cells.push(fmt.s(r.ms), fmt.x(r.ms / e.curl.ms), fmt.mib(r.peakGrowth));
+                }
+            }
+            const b = burst.rows[row.key];
+            if (row.key === 'curl') cells.push('—', '—');
+            else if (!b || !b.ok) cells.push(b ? 'FAILED' : '—', '—');
+            else cells.push(b.filesPerSecond.toFixed(0), fmt.x(b.filesPerSecond / coreFps));
+            lines.push(cells);
+        }
+        for (const [key, b] of Object.entries(burst.rows)) {
+            if (['core', 'ours', 'oursOutbox', 'oursCompare'].includes(key)) continue;
+            lines.push([/** @type {any} */ (b).label, ...big.flatMap(() => ['', '', '']),
+                b.ok ? b.filesPerSecond.toFixed(0) : 'FAILED', b.ok ? fmt.x(b.filesPerSecond / coreFps) : '—']);
+        }
+
+        // Status cost: wall time inside the node's status updates ÷ the upload's wall time, per run.
+        // Per row the median run counts (as for the times); the worst single run is shown beside it.
+        /** @param {string} key */
+        const statusRows = (key) => [
+            ...big.map((f) => ({ what: fmt.size(f.size), row: large[f.size][key] })),
+            { what: `burst ${burstFiles.length}×64K`, row: burst.rows[key] },
+        ].filter((x) => x.row?.ok && x.row.reps.some((/** @type {any} */ r) => r.status)).map(({ what, row }) => {
+            const runs = row.reps.filter((/** @type {any} */ r) => r.status).map((/** @type {any} */ r) => ({ ...r.status, uploadMs: r.ms, fraction: r.status.ms / r.ms }));
+            return { what, median: median(runs.map((r) => r.fraction)), worst: runs.reduce((x, y) => (y.fraction > x.fraction ? y : x)), runs };
+        });
+        const statusCost = { ours: statusRows('ours'), oursOutbox: statusRows('oursOutbox') };
+        const worstStatusMedian = Math.max(...statusCost.ours.map((r) => r.median));
+
+        const floors = [];
+        for (const f of big) {
+            const e = large[f.size];
+            const ours = e.ours;
+            floors.push({ floor: `${fmt.size(f.size)}: time ≤ 1.2 × curl`, value: ours?.ok && e.curl.ok ? ours.ms / e.curl.ms : NaN, limit: 1.2, pass: ours?.ok && e.curl.ok && ours.ms / e.curl.ms <= 1.2 });
+            floors.push({ floor: `${fmt.size(f.size)}: peak RSS growth ≤ 64 MiB`, value: ours?.ok ? ours.peakGrowth / MiB : NaN, limit: 64, pass: ours?.ok && ours.peakGrowth <= 64 * MiB });
+        }
+        const oursFps = burst.rows.ours?.ok ? burst.rows.ours.filesPerSecond : NaN;
+        floors.push({ floor: 'small files: ≥ 1.5 × core flow files/s', value: oursFps / coreFps, limit: 1.5, pass: oursFps / coreFps >= 1.5 });
+        floors.push({ floor: 'status updates < 2 % of upload time (median run, worst row)', value: worstStatusMedian * 100, limit: 2, pass: worstStatusMedian < 0.02 });
+
+        const machine = {
+            node: process.version, cores: os.cpus().length, cpu: os.cpus()[0]?.model, memory: os.totalmem(), platform: `${os.type()} ${os.release()} ${os.arch()}`,
+            curl: (() => { try { return execFileSync('curl', ['--version']).toString().split('\n')[0]; } catch { return 'unknown'; } })(),
+            nodeRed: require('node-red/package.json').version, axios: require('axios/package.json').version,
+            loadAverageAtStart: loadAtStart, loadAverageAtEnd: os.loadavg(),
+        };
+        const report = {
+            date: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine,
+            method: {
+                timing: `median of ${o.reps} runs per row, the rows' runs interleaved (curl, core, ours, ... then again) in Node-RED processes started side by side; measured from outside the runtime: trigger POST sent → last completion logged by Node-RED and every file received by the stand-in (curl: process start → exit)`,
+                warmup: 'large-file rows: 8×64 KiB through the same flow; burst rows: one whole un-timed burst (JIT at steady state)',
+                rss: 'Node-RED child: idle = VmRSS after start and warm-up, once stable (4 readings 500 ms apart within 2 MiB); peak = max(VmRSS sampled every 10 ms, VmHWM reset through /proc/<pid>/clear_refs before each run); growth = peak − idle, worst rep',
+                progressAB: 'same size, same group: ours vs ours with the repaint interval set to Infinity in the child (BENCH_PROGRESS=never, scripts/bench/probe.js)',
+                plainHttp: 'ours with the axios instance replaced by a minimal http.request in the child (BENCH_HTTP=plain, scripts/bench/probe.js): same client code, agents, body stream',
+                verify: 'every upload checked at the stand-in: name, size and sha256 of every file; a failed row shows FAILED',
+                statusCost: 'every UploadStatus method wrapped in the Node-RED child (scripts/bench/probe.js): wall time inside them (node.status included) ÷ the run\'s wall time; per row the median run; wall time also counts any preemption that lands inside a call, so it errs high',
+                verifyExtra: 'stand-in counts new TCP connections per run (keep-alive reuse); the probe counts the most uploads running at once in the client\'s limiter; displacement = how far a file finished from its place in the burst',
+                concurrency: `ours: config node concurrency ${DEFAULT_CONCURRENCY} (the default)${o.concurrency.length > 1 ? `; also ${o.concurrency.filter((c) => c !== DEFAULT_CONCURRENCY).join(', ')}` : ''}; core http request: no limit (all messages at once)`,
+                outbox: outboxBuilt ? 'ours rows use outbox "off"; "ours, outbox on" uses outbox "disk" in the bench temp dir' : 'outbox not implemented yet: "ours, outbox on" skipped',
+            },
+            large, burst, statusCost, progressAB, floors, durationS: (Date.now() - started) / 1000,
+        };
+        fs.mkdirSync(path.dirname(o.out), { recursive: true });
+        fs.writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
+
+        console.log(`\nserial-mfg bench — ${machine.node}, ${machine.cores} cores (${machine.cpu}), Node-RED ${machine.nodeRed}, axios ${machine.axios}, loopback`);
+        console.log(`load average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at start, ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at end (other work on the machine makes times noisy)`);
+        console.log(`time: median of ${o.reps}, rows interleaved; RSS+: Node-RED peak RSS growth over idle (worst rep); ours: concurrency ${DEFAULT_CONCURRENCY}, outbox off\n`);
+        console.log(table(lines));
+        if (Object.values(large).some((e) => Object.values(e).some((/** @type {any} */ r) => r?.peakGrowth < 0))) {
+            console.log('\nRSS+ below 0: at its peak the process was smaller than at idle (memory from the warm-up returned meanwhile); raw figures in the report.');
+        }
+        if (!outboxBuilt) console.log('\nnote: "ours, outbox on" skipped: the outbox is not implemented yet (src/lib/outbox.ts not used by the upload node).');
+        const failed = [...Object.values(large).flatMap((e) => Object.entries(e).filter(([k, r]) => k !== 'size' && r && r.ok === false).map(([k, r]) => `${fmt.size(e.size)} ${k}: ${r.detail}`)),
+            ...Object.values(burst.rows).filter((r) => !r.ok).map((r) => `burst ${r.label}: ${r.detail}`)];
+        for (const f of failed) console.log(`FAILED ${f}`);
+        console.log('\nstatus updates (time inside them ÷ upload time; median run, worst run):');
+        for (const [key, rows] of Object.entries(statusCost)) {
+            for (const r of rows) {
+                console.log(`  ${key === 'ours' ? 'ours' : 'ours, outbox on'}, ${r.what}: ${(r.median * 100).toFixed(3)} %, worst ${(r.worst.fraction * 100).toFixed(3)} % `
+                    + `(${r.worst.ms.toFixed(1)} ms in ${r.worst.calls} calls, ${r.worst.repaints} repaints, ${fmt.s(r.worst.uploadMs)} s)`);
+            }
+        }
+        const b = burst.rows.ours;
+        if (b?.ok) {
+            const runs = b.reps;
+            console.log(`\nours, burst: ${runs.map((/** @type {any} */ r) => r.connections).join('/')} new TCP connections per run (keep-alive), `
+                + `at most ${Math.max(...runs.map((/** @type {any} */ r) => r.maxUploadsRunning ?? NaN))} uploads running at once (concurrency ${DEFAULT_CONCURRENCY}), `
+                + `all ${burstFiles.length} files byte-exact every run, finished at most ${Math.max(...runs.map((/** @type {any} */ r) => r.displacement))} places from their order in the burst`);
+        }
+        if (progressAB) console.log(`progress A/B at ${fmt.size(progressAB.size)}: repaint every 1 s ${fmt.s(progressAB.defaultMs)} s vs never ${fmt.s(progressAB.neverMs)} s (${fmt.x(progressAB.ratio)}; noise on this machine is larger than the effect)`);
+        console.log('\nfloors:');
+        for (const f of floors) console.log(`  ${f.pass ? 'pass' : 'FAIL'}  ${f.floor}: ${Number.isFinite(f.value) ? f.value.toFixed(f.limit === 2 ? 3 : 2) : '—'}`);
+        console.log(`\nreport: ${path.relative(process.cwd(), o.out) || o.out}  (${report.durationS.toFixed(0)} s)`);
+    } finally {
+        await server?.stop();
+        if (o.keep) log(`kept ${dir}`);
+        else fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+main().catch((err) => {
+    console.error(`bench: ${err && err.stack ? err.stack : err}`);
+    process.exitCode = 1;
+});

@@ -1,0 +1,115 @@
+// @ts-check
+'use strict';
+/**
+ * Preloaded into the Node-RED child (node --require) for the "ours" rows only; adds no product setting.
+ * - Status cost: wraps every UploadStatus method of the compiled package and adds up the wall time
+ *   spent inside them (node.status included) and the repaints.
+ * - Concurrency: counts the most uploads running at once through the client's limiter.
+ * On SIGWINCH it prints the totals as one "BENCH_PROBE {...}" line (not SIGUSR2: Node-RED exits on
+ * that, for nodemon).
+ * - BENCH_PROGRESS=never: progress never repaints (interval = Infinity), for the A/B comparison.
+ * - BENCH_HTTP=plain: see below.
+ */
+const path = require('path');
+
+// The package this Node-RED runs (another checkout when the bench compares, see --compare).
+const PACKAGE = process.env.BENCH_PACKAGE || path.join(__dirname, '..', '..');
+const status = require(path.join(PACKAGE, 'nodes', 'lib', 'status.js'));
+const totals = { calls: 0, repaints: 0, ns: 0 };
+
+if (process.env.BENCH_PROGRESS === 'never') status.PROGRESS_INTERVAL_MS = Infinity;
+
+const proto = status.UploadStatus.prototype;
+for (const name of Object.getOwnPropertyNames(proto).filter((n) => n !== 'constructor')) {
+    const original = proto[name];
+    if (typeof original !== 'function') continue;
+    proto[name] = function (/** @type {unknown[]} */ ...args) {
+        const t = process.hrtime.bigint();
+        if (!this.benchCounted && typeof this.show === 'function') {
+            // Counts real repaints: every call of the node.status callback the instance was given.
+            const show = this.show;
+            this.show = (/** @type {unknown} */ s) => {
+                totals.repaints++;
+                return show(s);
+            };
+            this.benchCounted = true;
+        }
+        try {
+            return original.apply(this, args);
+        } finally {
+            totals.ns += Number(process.hrtime.bigint() - t);
+            totals.calls++;
+        }
+    };
+}
+
+// The most uploads running at once through one config node's limiter (the concurrency setting).
+const limiter = require(path.join(PACKAGE, 'nodes', 'lib', 'limiter.js'));
+const run = limiter.Limiter.prototype.run;
+let running = 0;
+let maxRunning = 0;
+limiter.Limiter.prototype.run = function (/** @type {() => Promise<unknown>} */ task, /** @type {AbortSignal | undefined} */ signal) {
+    return run.call(this, async () => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        try {
+            return await task();
+        } finally {
+            running--;
+        }
+    }, signal);
+};
+
+process.on('SIGWINCH', () => {
+    process.stdout.write(`BENCH_PROBE ${JSON.stringify({ ...totals, maxRunning })}\n`);
+    maxRunning = running;
+});
+
+/*
+ * BENCH_HTTP=plain: the same client code, with the axios instance it creates replaced by a minimal
+ * http.request (same agents, headers, body stream, timeouts, abort). Only for the bench's "plain
+ * http.request" row, which measures what axios's own per-request work costs here.
+ */
+if (process.env.BENCH_HTTP === 'plain') {
+    const http = require('http');
+    const https = require('https');
+    const axios = require(require.resolve('axios', { paths: [PACKAGE] }));
+    axios.create = (/** @type {any} */ defaults) => {
+        const request = (/** @type {any} */ cfg) => new Promise((resolve, reject) => {
+            const url = new URL(cfg.url);
+            for (const [k, v] of Object.entries(cfg.params ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+            const secure = url.protocol === 'https:';
+            const options = {
+                method: String(cfg.method ?? 'get').toUpperCase(), protocol: url.protocol, hostname: url.hostname, port: url.port,
+                path: url.pathname + url.search, headers: cfg.headers, agent: secure ? defaults.httpsAgent : defaults.httpAgent,
+            };
+            const fail = (/** @type {string} */ code, /** @type {string} */ message) => Object.assign(new Error(message), { code });
+            if (cfg.signal?.aborted) return reject(fail('ERR_CANCELED', 'canceled'));
+            const req = (cfg.transport ?? (secure ? https : http)).request(options, (/** @type {any} */ res) => {
+                const chunks = [];
+                let size = 0;
+                res.on('data', (/** @type {Buffer} */ c) => {
+                    size += c.length;
+                    if (size > defaults.maxContentLength) req.destroy(fail('ERR_BAD_RESPONSE', 'maxContentLength exceeded'));
+                    else chunks.push(c);
+                });
+                res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, data: Buffer.concat(chunks).toString('utf8') }));
+                res.on('error', reject);
+            });
+            const onAbort = () => req.destroy(fail('ERR_CANCELED', 'canceled'));
+            cfg.signal?.addEventListener('abort', onAbort, { once: true });
+            req.on('close', () => cfg.signal?.removeEventListener('abort', onAbort));
+            req.on('error', reject);
+            if (cfg.timeout) req.setTimeout(cfg.timeout, () => req.destroy(fail('ETIMEDOUT', `timeout of ${cfg.timeout}ms exceeded`)));
+            const data = cfg.data;
+            if (data && typeof data.pipe === 'function') {
+                data.once('error', (/** @type {Error} */ e) => req.destroy(e));
+                data.pipe(req);
+            } else req.end(data);
+        });
+        return {
+            request,
+            post: (/** @type {string} */ url, /** @type {unknown} */ data, /** @type {any} */ cfg) => request({ ...cfg, method: 'post', url, data }),
+        };
+    };
+}

@@ -1,0 +1,45 @@
+// @ts-check
+'use strict';
+/**
+ * The Serial stand-in in its own process (forked with IPC), so its CPU and memory are never counted
+ * as Node-RED's. Reports every upload it accepted (name, size, sha256, when) to the parent, and
+ * counts the TCP connections opened, which shows whether connections are reused.
+ *
+ * Parent → child: {cmd: 'reset'} | {cmd: 'stats'} | {cmd: 'stop'}
+ * Child → parent: {t: 'ready', url} | {t: 'upload', filename, size, sha256, at, durationMs}
+ *                 | {t: 'reset'} | {t: 'stats', connections}
+ */
+const { startStandIn } = require('../../test/support/serial-stand-in');
+
+async function main() {
+    const apiKey = process.env.BENCH_API_KEY;
+    if (!apiKey || !process.send) throw new Error('run through child_process.fork with BENCH_API_KEY set');
+    const send = /** @type {(m: unknown) => void} */ (process.send.bind(process));
+    const serial = await startStandIn({
+        apiKey,
+        port: 0,
+        onUpload: (u) => send({ t: 'upload', filename: u.filename, size: u.size, sha256: u.sha256, at: Date.now(), durationMs: u.durationMs }),
+    });
+    let connections = 0;
+    serial.server.on('connection', () => connections++);
+    process.on('message', async (/** @type {any} */ m) => {
+        if (m && m.cmd === 'reset') {
+            serial.reset();
+            connections = 0;
+            send({ t: 'reset' });
+        } else if (m && m.cmd === 'stats') {
+            send({ t: 'stats', connections });
+        } else if (m && m.cmd === 'stop') {
+            await serial.close();
+            process.exit(0);
+        }
+    });
+    // The parent going away (crash, Ctrl-C) must not leave a server behind.
+    process.on('disconnect', () => process.exit(0));
+    send({ t: 'ready', url: serial.url });
+}
+
+main().catch((err) => {
+    console.error(`bench stand-in: ${err && err.message ? err.message : err}`);
+    process.exit(1);
+});
