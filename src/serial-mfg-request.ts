@@ -1,12 +1,12 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { SerialConfigNode } from './lib/config';
-import { SerialError, isSerialError } from './lib/errors';
-import { catalog } from './lib/i18n';
+import { SerialError } from './lib/errors';
+import { catalog, statusText } from './lib/i18n';
+import { applyFailure, applyResult } from './lib/message';
 import { attemptOptions } from './lib/options';
 import type { ReasonText } from './lib/path-template';
 import { requestFromMessage } from './lib/request-message';
 import { RequestStatus } from './lib/request-status';
-import type { StatusText } from './lib/status';
 import { REQUEST_DEFAULTS, RequestNodeOptions } from './lib/types';
 
 type RequestDef = NodeDef & Partial<RequestNodeOptions>;
@@ -14,8 +14,7 @@ type Msg = NodeMessageInFlow & Record<string, unknown>;
 
 export = function register(RED: NodeAPI): void {
     const translate = catalog(RED, 'serial-mfg-request');
-    // Fixed texts go out as catalog keys, which the editor shows in the user's language.
-    const text: StatusText = (key, params) => (params ? translate(`serial-mfg-request.${key}`, params) : `serial-mfg-request.${key}`);
+    const text = statusText(RED, 'serial-mfg-request');
     const reason: ReasonText = (key, params) => translate(`serial-mfg-request.${key}`, params);
 
     function SerialMfgRequestNode(this: Node, def: RequestDef) {
@@ -55,19 +54,12 @@ export = function register(RED: NodeAPI): void {
             const m = msg as Msg;
             let started = false;
             request(m, () => (started = true)).then((result) => {
-                m.payload = result.value;
-                m.statusCode = result.statusCode;
-                m.attempts = result.attempts;
+                applyResult(m, result);
                 status.succeeded(result.statusCode);
                 send(m as NodeMessage);
                 done();
             }, (e: unknown) => {
-                const err = isSerialError(e) ? e : new SerialError('INVALID_REQUEST', { params: { detail: String(e) } });
-                // In a chain of requests, msg still carries the previous step's answer: never let it pass for this one's.
-                if (err.statusCode !== undefined) m.statusCode = err.statusCode;
-                else delete m.statusCode;
-                if (err.attempts !== undefined) m.attempts = err.attempts;
-                else delete m.attempts;
+                const err = applyFailure(m, e);
                 status.failed(err.code, started);
                 done(err);
             });

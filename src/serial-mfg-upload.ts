@@ -3,15 +3,16 @@ import path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { Result } from './lib/client';
 import type { SerialConfigNode } from './lib/config';
-import { SerialError, isSerialError } from './lib/errors';
+import { SerialError } from './lib/errors';
 import type { FileStorage } from './lib/file-storage';
-import { catalog } from './lib/i18n';
+import { statusText } from './lib/i18n';
+import { applyFailure, applyResult } from './lib/message';
 import { attemptOptions, numberOption } from './lib/options';
 import { Job, Outbox } from './lib/outbox';
 import { OutboxWorker } from './lib/outbox-worker';
 import { evaluate } from './lib/properties';
 import { FileSource, sourceFromPayload } from './lib/source';
-import { StatusText, UploadStatus } from './lib/status';
+import { UploadStatus } from './lib/status';
 import { UPLOAD_DEFAULTS, UploadNodeOptions } from './lib/types';
 
 type UploadDef = NodeDef & Partial<UploadNodeOptions>;
@@ -20,9 +21,7 @@ type Send = (msg: NodeMessage) => void;
 type Done = (err?: Error) => void;
 
 export = function register(RED: NodeAPI): void {
-    const translate = catalog(RED, 'serial-mfg-upload');
-    // Fixed texts go out as catalog keys, which the editor shows in the user's language.
-    const text: StatusText = (key, params) => (params ? translate(`serial-mfg-upload.${key}`, params) : `serial-mfg-upload.${key}`);
+    const text = statusText(RED, 'serial-mfg-upload');
 
     function SerialMfgUploadNode(this: Node, def: UploadDef) {
         RED.nodes.createNode(this, def);
@@ -62,20 +61,13 @@ export = function register(RED: NodeAPI): void {
         }
 
         function succeed(msg: Msg, result: Result<FileStorage>, send: Send) {
-            msg.payload = result.value;
-            msg.statusCode = result.statusCode;
-            msg.attempts = result.attempts;
+            applyResult(msg, result);
             status.done();
             send(msg as NodeMessage);
         }
 
         function fail(msg: Msg, e: unknown, report: (err: SerialError) => void) {
-            const err = isSerialError(e) ? e : new SerialError('INVALID_REQUEST', { params: { detail: String(e) } });
-            // Set or cleared, so a Catch node never sees a status left by an earlier step of the flow.
-            if (err.statusCode !== undefined) msg.statusCode = err.statusCode;
-            else delete msg.statusCode;
-            if (err.attempts !== undefined) msg.attempts = err.attempts;
-            else delete msg.attempts;
+            const err = applyFailure(msg, e);
             status.failed(err.code);
             report(err);
         }

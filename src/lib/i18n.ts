@@ -27,6 +27,15 @@ export function englishText(set: string, key: string, params?: Params): string {
 }
 
 /**
+ * Status texts of node set `set`: fixed ones go out as catalog keys, which the editor shows in the
+ * user's language; ones with parameters are filled in here.
+ */
+export function statusText(RED: NodeAPI, set: string): Translate {
+    const translate = catalog(RED, set);
+    return (key, params) => (params ? translate(`${set}.${key}`, params) : `${set}.${key}`);
+}
+
+/**
  * Texts from the catalog of node set `set` in the runtime's language, falling back to English where
  * the runtime has no catalog loaded (as under the test helper).
  */

@@ -1,4 +1,5 @@
-import { SerialError, isSerialError } from './errors';
+import type { SerialError } from './errors';
+import { asSerialError } from './message';
 import type { Job, Outbox } from './outbox';
 
 export interface WorkerState {
@@ -61,7 +62,7 @@ export class OutboxWorker<R> {
         try {
             result = await this.hooks.upload(job, this.closing.signal);
         } catch (e) {
-            const err = isSerialError(e) ? e : new SerialError('INVALID_REQUEST', { params: { detail: String(e) } });
+            const err = asSerialError(e);
             if (this.closing.signal.aborted || err.code === 'ABORTED') return; // stays on disk for the next start
             if (err.retryable) return this.goOffline();
             const where = await this.box.deadLetter(job, err).catch(() => this.box.deadDir);
