@@ -121,16 +121,24 @@ class BufferChunks extends Chunks {
     }
 }
 
+/** What a file was when the message came in: a file read later must still be this one. */
+interface FileIdentity {
+    size: number;
+    mtimeMs: number;
+    ino: number;
+    dev: number;
+}
+
+const sameFile = (a: FileIdentity, b: FileIdentity) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino && a.dev === b.dev;
+
 /**
- * Exactly `size` bytes of a file through one descriptor, then a check that the file still has the
- * size and modification time measured when the message came in (callback fs: a fraction of the cost
- * of fs.promises and of a ReadStream piped through a Transform, per file).
+ * Exactly `size` bytes of a file through one descriptor, then a check on that descriptor that the
+ * file is still the one measured when the message came in: same size, modification time and inode
+ * (callback fs: a fraction of the cost of fs.promises and of a ReadStream piped through a Transform).
  *
- * The first chunk is read as soon as the file is open, while the request is still being set up, and
- * when that was the whole file its check runs at once too: for the many small files of a busy
- * station, open, read and check are then done before the request needs them, instead of costing
- * thread-pool round trips one after another on the request's way (on a small box, each is a
- * thread wake-up, and the request waits for it).
+ * The first chunk is read as soon as the file is open, and when that was the whole file, its check
+ * runs and the descriptor closes at once: a small file costs open, read, fstat and close, nothing
+ * more (on a small box each is a thread-pool round trip, and a busy station sends many small files).
  */
 class FileChunks extends Chunks {
     private fd: number | null = null;
@@ -145,24 +153,24 @@ class FileChunks extends Chunks {
     /** The check's outcome once run early (undefined: not run yet). */
     private checked: Error | null | undefined;
 
-    constructor(private readonly file: string, size: number, private readonly mtimeMs: number, onBytes?: (n: number) => void) {
-        super(size, onBytes);
+    constructor(private readonly file: string, private readonly identity: FileIdentity, onBytes?: (n: number) => void) {
+        super(identity.size, onBytes);
     }
 
     override _construct(cb: (err?: Error | null) => void): void {
-        if (this.size === 0) return cb(); // nothing to read; the check after still runs
-        fs.open(this.file, 'r', (err, fd) => {
+        // O_NONBLOCK: a FIFO put in the file's place must not hold a thread-pool thread forever.
+        fs.open(this.file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK, (err, fd) => {
             if (err) return cb(statError(err, this.file));
             this.fd = fd;
+            if (this.size === 0) return cb(); // nothing to read; the check after still runs
             this.readAt(0, Math.min(CHUNK, this.size), (readErr, chunk) => {
                 if (readErr) return cb(readErr);
                 this.first = chunk!;
                 if (chunk!.length < this.size) return cb();
-                // All of it is read: the check can run now, and the descriptor can go.
-                this.fd = null;
-                fs.close(fd, () => undefined);
+                // All of it is read: check now, and let the descriptor go.
                 this.check((checkErr) => {
                     this.checked = checkErr ?? null;
+                    this.closeFd();
                     cb();
                 });
             });
@@ -196,6 +204,12 @@ class FileChunks extends Chunks {
         fs.close(fd, () => cb(err));
     }
 
+    private closeFd(): void {
+        const fd = this.fd;
+        this.fd = null;
+        if (fd !== null) fs.close(fd, () => undefined);
+    }
+
     private readAt(position: number, want: number, cb: (err: Error | null, chunk?: Buffer) => void): void {
         let chunk: Buffer;
         if (want === CHUNK) {
@@ -203,17 +217,17 @@ class FileChunks extends Chunks {
             this.owned.add(chunk);
         } else chunk = Buffer.allocUnsafe(want);
         fs.read(this.fd!, chunk, 0, want, position, (err, n) => {
-            if (err) return cb(statError(err, this.file));
+            if (err) return cb(readError(err, this.file));
             if (n === 0) return cb(fileChanged(this.file, 'shrank while being read'));
             cb(null, n === want ? chunk : chunk.subarray(0, n));
         });
     }
 
-    /** After a complete read: is the file still the one measured? */
+    /** After a complete read: is the open file still the one measured when the message came in? */
     private check(cb: (err?: Error | null) => void): void {
-        fs.stat(this.file, (err, now) => {
-            if (err) return cb(); // removed after a complete read: the bytes sent are the file as it was
-            if (now.size !== this.size || now.mtimeMs !== this.mtimeMs) return cb(fileChanged(this.file, 'size or modification time changed'));
+        fs.fstat(this.fd!, (err, now) => {
+            if (err) return cb(readError(err, this.file));
+            if (!sameFile(now, this.identity)) return cb(fileChanged(this.file, 'size, modification time or inode changed'));
             cb();
         });
     }
@@ -241,44 +255,44 @@ function statError(err: NodeJS.ErrnoException, file: string): SerialError {
     return new SerialError('FILE_UNREADABLE', { params: { ...params, reason: err.code ?? 'error' } });
 }
 
-/** fs calls with callbacks, as promises: half the cost of fs.promises per call (no FileHandle). */
-const statFile = (file: string) => new Promise<fs.Stats>((resolve, reject) => fs.stat(file, (e, st) => (e ? reject(e) : resolve(st))));
-const openClose = (file: string) => new Promise<void>((resolve, reject) => fs.open(file, 'r', (e, fd) => {
-    if (e) return reject(e);
-    fs.close(fd, () => resolve());
-}));
+/** A read that fails: on a directory or a FIFO put in the file's place, it is not a file any more. */
+function readError(err: NodeJS.ErrnoException, file: string): SerialError {
+    if (err.code === 'EISDIR' || err.code === 'ESPIPE' || err.code === 'EAGAIN') return fileChanged(file, 'no longer a regular file');
+    return statError(err, file);
+}
 
 /**
- * A file on disk, checked now (exists, regular, readable) and streamed later, never read whole.
- * Each stream reads exactly the size seen here and then checks that size and mtime still hold,
- * so a file rewritten mid-upload fails loudly instead of sending a mix of two versions.
+ * A file on disk, measured now (exists, is a regular file: its size, modification time and inode)
+ * and streamed later, never read whole. Each stream reads exactly the size seen here and then checks
+ * on its open descriptor that the file is still this one, so a file rewritten or replaced in the
+ * meantime fails loudly (FILE_CHANGED) instead of sending another version under this message.
+ * Whether it can be read shows when it is opened (FILE_UNREADABLE).
  */
-export async function pathSource(file: string, names: NameOptions = {}): Promise<FileSource> {
-    if (file.trim() === '') throw new SerialError('EMPTY_PATH');
+export function pathSource(file: string, names: NameOptions = {}): Promise<FileSource> {
+    if (file.trim() === '') return Promise.reject(new SerialError('EMPTY_PATH'));
     const abs = path.resolve(file);
-    let stat: fs.Stats;
+    // The names first: a bad name is refused without touching the disk.
+    let filename: string;
+    let contentType: string;
     try {
-        stat = await statFile(abs);
+        filename = cleanFilename(names.filename ?? path.basename(abs));
+        contentType = cleanContentType(names.contentType, filename);
     } catch (err) {
-        throw statError(err as NodeJS.ErrnoException, abs);
+        return Promise.reject(err);
     }
-    if (!stat.isFile()) throw new SerialError('NOT_A_FILE', { params: { path: abs } });
-    try {
-        // Opening is what really tells readability (permission bits, ACLs, root-squash, FUSE).
-        await openClose(abs);
-    } catch (err) {
-        throw statError(err as NodeJS.ErrnoException, abs);
-    }
-    const filename = cleanFilename(names.filename ?? path.basename(abs));
-    const contentType = cleanContentType(names.contentType, filename);
-    const { size, mtimeMs } = stat;
-    return {
-        size,
-        filename,
-        contentType,
-        path: abs,
-        open: (onBytes) => new FileChunks(abs, size, mtimeMs, onBytes),
-    };
+    // Callback fs wrapped by hand: half the cost of fs.promises per call.
+    return new Promise((resolve, reject) => fs.stat(abs, (err, stat) => {
+        if (err) return reject(statError(err, abs));
+        if (!stat.isFile()) return reject(new SerialError('NOT_A_FILE', { params: { path: abs } }));
+        const identity: FileIdentity = { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino, dev: stat.dev };
+        resolve({
+            size: identity.size,
+            filename,
+            contentType,
+            path: abs,
+            open: (onBytes) => new FileChunks(abs, identity, onBytes),
+        });
+    }));
 }
 
 /** The one entry point for a message's payload: a Buffer, or a string naming a file. */

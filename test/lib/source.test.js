@@ -78,12 +78,43 @@ describe('lib/source: what gets uploaded', function () {
         await assert.rejects(drain(src.open()), (/** @type {any} */ e) => e.code === 'FILE_CHANGED');
     });
 
+    it('fails with FILE_CHANGED when another file was renamed into its place, even with the same size and time', async function () {
+        const file = path.join(dir, 'replaced.csv');
+        fs.writeFileSync(file, 'a'.repeat(1000));
+        const { mtime } = fs.statSync(file);
+        const src = await pathSource(file);
+        const other = path.join(dir, 'replaced.csv.tmp');
+        fs.writeFileSync(other, 'b'.repeat(1000));
+        fs.utimesSync(other, mtime, mtime);
+        fs.renameSync(other, file);
+        await assert.rejects(drain(src.open()), (/** @type {any} */ e) => e.code === 'FILE_CHANGED');
+    });
+
+    it('does not hang when a FIFO was put in the file\'s place', async function () {
+        const file = path.join(dir, 'became-a-fifo');
+        fs.writeFileSync(file, 'x'.repeat(100));
+        const src = await pathSource(file);
+        fs.rmSync(file);
+        execFileSync('mkfifo', [file]);
+        // A blocking open of a FIFO without a writer would hold a thread-pool thread forever.
+        await assert.rejects(drain(src.open()), (/** @type {any} */ e) => e.code === 'FILE_CHANGED');
+    });
+
+    it('refuses a FIFO or a directory as NOT_A_FILE before reading', async function () {
+        const fifo = path.join(dir, 'a-fifo');
+        execFileSync('mkfifo', [fifo]);
+        await assert.rejects(pathSource(fifo), (/** @type {any} */ e) => e.code === 'NOT_A_FILE');
+        await assert.rejects(pathSource(dir), (/** @type {any} */ e) => e.code === 'NOT_A_FILE');
+    });
+
     it('fails with FILE_UNREADABLE for a file the process may not read', async function () {
         const file = path.join(dir, 'secret.csv');
         fs.writeFileSync(file, 'x');
         fs.chmodSync(file, 0o000);
-        const script = `require(${JSON.stringify(require.resolve('../../nodes/lib/source'))}).pathSource(${JSON.stringify(file)})
-            .then(() => console.log('READABLE'), (e) => console.log(e.code))`;
+        // Found at once; refused when it is opened to be read.
+        const script = `const { pathSource } = require(${JSON.stringify(require.resolve('../../nodes/lib/source'))});
+            pathSource(${JSON.stringify(file)}).then(async (src) => { for await (const _ of src.open()); console.log('READABLE'); })
+            .catch((e) => console.log(e.code))`;
         let out;
         if (process.getuid && process.getuid() === 0) {
             // root reads anything: check as an unprivileged user, as on a gateway.
