@@ -11,6 +11,7 @@ import { attemptOptions, numberOption } from './lib/options';
 import { Job, Outbox } from './lib/outbox';
 import { OutboxWorker } from './lib/outbox-worker';
 import { evaluate } from './lib/properties';
+import { InOrder } from './lib/in-order';
 import { FileSource, sourceFromPayload } from './lib/source';
 import { UploadStatus } from './lib/status';
 import { UPLOAD_DEFAULTS, UploadNodeOptions } from './lib/types';
@@ -123,29 +124,37 @@ export = function register(RED: NodeAPI): void {
             return { msg, send: (m) => node.send(m), done: (err) => (err ? node.error(err, msg) : undefined) };
         }
 
-        async function accept(msg: Msg, send: Send, done: Done) {
+        /** What a message needs before it joins a queue: a usable server, its bytes measured and named. */
+        async function prepare(msg: Msg): Promise<{ source: FileSource; box?: Awaited<typeof outbox> }> {
             client();
             const source = await sourceOf(msg);
-            if (!outbox) {
+            return { source, box: await outbox };
+        }
+
+        /** Called in arrival order: the upload joins the client's queue, or the copy the outbox's. */
+        async function admit(msg: Msg, { source, box }: Awaited<ReturnType<typeof prepare>>, send: Send, done: Done) {
+            if (closing.signal.aborted) throw new SerialError('ABORTED');
+            if (!box) {
                 succeed(msg, await upload(source, closing.signal), send);
                 done();
                 return;
             }
-            const { box, worker } = await outbox;
-            const adding = box.add(source, msg, closing.signal);
+            const adding = box.box.add(source, msg, closing.signal);
             copying.add(adding);
             try {
                 const job = await adding;
                 live.set(job.meta.id, { msg, send, done });
-                worker.kick();
+                box.worker.kick();
             } finally {
                 copying.delete(adding);
             }
         }
 
+        // Messages are prepared side by side but admitted one after another, in the order they came.
+        const arrivals = new InOrder();
         node.on('input', (msg, send, done) => {
             const m = msg as Msg;
-            accept(m, send, done).catch((e) => fail(m, e, done));
+            arrivals.add(prepare(m), (prepared) => admit(m, prepared, send, done)).catch((e) => fail(m, e, done));
         });
 
         node.on('close', (_removed: boolean, done: () => void) => {

@@ -133,6 +133,24 @@ describe('the durable outbox (upload node, outbox "disk")', function () {
         assert.deepEqual(outputs.map((m) => m.seq), [0, 1, 2, 3, 4]);
     });
 
+    it('queues jobs in arrival order even when an earlier copy takes longer', async function () {
+        await serial.setDown(true);
+        const f = await flow({}, { config: { concurrency: 1 } });
+        const big = path.join(root, 'big-first.bin');
+        fs.writeFileSync(big, crypto.randomBytes(16 * 1024 * 1024));
+        const outputs = [];
+        f.out.on('input', (m) => outputs.push(m.seq));
+        f.up.receive({ payload: big, seq: 0 });
+        for (let i = 1; i <= 3; i++) f.up.receive({ payload: Buffer.from(`small ${i}`), filename: `s${i}.txt`, seq: i });
+        await until(() => jobsIn(outboxDir).length === 4, 10000, '4 jobs');
+        const names = jobsIn(outboxDir).map((n) => JSON.parse(fs.readFileSync(path.join(outboxDir, 'up', 'jobs', n), 'utf8')).filename);
+        assert.deepEqual(names, ['big-first.bin', 's1.txt', 's2.txt', 's3.txt']);
+        await serial.setDown(false);
+        await until(() => outputs.length === 4, 20000, '4 outputs');
+        assert.deepEqual(serial.uploads.map((/** @type {any} */ u) => u.filename), ['big-first.bin', 's1.txt', 's2.txt', 's3.txt']);
+        assert.deepEqual(outputs, [0, 1, 2, 3]);
+    });
+
     it('refuses a message with OUTBOX_FULL when the outbox is full, and keeps the others', async function () {
         await serial.setDown(true);
         const f = await flow({ outboxMaxFiles: 2 });

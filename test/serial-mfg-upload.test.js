@@ -142,6 +142,21 @@ describe('serial-mfg-upload against the Serial stand-in', function () {
             assert.equal(serial.uploads[0].mimetype, 'text/plain');
         });
 
+        it('starts uploads in the order the messages arrived, whatever each took to check', async function () {
+            const f = await flow({ config: { concurrency: 1 } });
+            // A path needs a stat before it can join the queue, a Buffer does not: the Buffers must still wait their turn.
+            const file = path.join(dir, 'first.bin');
+            fs.writeFileSync(file, crypto.randomBytes(1024 * 1024));
+            const outputs = [];
+            f.out.on('input', (m) => outputs.push(m.seq));
+            f.up.receive({ payload: file, seq: 0 });
+            for (let i = 1; i <= 4; i++) f.up.receive({ payload: Buffer.from(`buffer ${i}`), filename: `b${i}.txt`, seq: i });
+            const end = Date.now() + 10000;
+            while (outputs.length < 5 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+            assert.deepEqual(serial.uploads.map((/** @type {any} */ u) => u.filename), ['first.bin', 'b1.txt', 'b2.txt', 'b3.txt', 'b4.txt']);
+            assert.deepEqual(outputs, [0, 1, 2, 3, 4]);
+        });
+
         it('shows uploading, then done, on the node status', async function () {
             const f = await flow();
             await send(f, { payload: Buffer.from('x') });

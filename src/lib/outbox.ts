@@ -78,6 +78,8 @@ export class Outbox {
     private readonly queue: Job[] = [];
     private bytes = 0;
     private reserved = { files: 0, bytes: 0 };
+    /** Settles once the job added last and every job before it were committed or given up. */
+    private lastCommit: Promise<void> = Promise.resolve();
 
     private constructor(readonly dir: string, private readonly limits: OutboxLimits) {
         this.jobsDir = path.join(dir, 'jobs');
@@ -149,10 +151,11 @@ export class Outbox {
 
     /**
      * Takes a copy of the source's bytes and commits it as a job. Refuses with OUTBOX_FULL when the
-     * job would pass the limits: a message is never dropped silently.
+     * job would pass the limits: a message is never dropped silently. Copies run side by side; each
+     * job is committed only after the one added before it, so the queue keeps the order of `add` calls.
      */
     async add(source: FileSource, msg: Record<string, unknown>, signal?: AbortSignal): Promise<Job> {
-        const metaText = (meta: JobMeta) => JSON.stringify(meta);
+        if (signal?.aborted) throw new SerialError('ABORTED');
         const msgPart = serialisableMessage(msg);
         const expected = source.size + Buffer.byteLength(JSON.stringify(msgPart)) + 512;
         if (this.queue.length + this.reserved.files + 1 > this.limits.maxFiles
@@ -166,15 +169,21 @@ export class Outbox {
         const id = newJobId();
         const tmpBin = path.join(this.tmpDir, `${id}.bin`);
         const tmpMeta = path.join(this.tmpDir, `${id}.json`);
+        // This job's turn to commit ends when it is committed or given up, and never before the turns of earlier jobs.
+        const previous = this.lastCommit;
+        let turnOver!: () => void;
+        const over = new Promise<void>((resolve) => (turnOver = resolve));
+        this.lastCommit = previous.then(() => over);
         try {
             const sha256 = await this.copyBytes(source, tmpBin, signal);
             const meta: JobMeta = {
                 id, filename: source.filename, contentType: source.contentType, size: source.size, sha256,
                 createdAt: new Date().toISOString(), msg: msgPart,
             };
-            const text = metaText(meta);
+            const text = JSON.stringify(meta);
             await fs.promises.writeFile(tmpMeta, text);
             await fsyncPath(tmpMeta);
+            await previous;
             await fs.promises.rename(tmpBin, path.join(this.jobsDir, `${id}.bin`));
             await fs.promises.rename(tmpMeta, path.join(this.jobsDir, `${id}.json`));
             await fsyncPath(this.jobsDir).catch(() => undefined); // not every file system syncs folders
@@ -188,6 +197,7 @@ export class Outbox {
             if (err instanceof SerialError) throw err;
             throw unwritable(this.dir, err);
         } finally {
+            turnOver();
             this.reserved.files--;
             this.reserved.bytes -= expected;
         }
