@@ -116,6 +116,30 @@ describe('retries and timeouts against injected faults (outbox off)', function (
         assert.equal(serial.uploads[0].sha256, sha256(bytes));
     });
 
+    it('repeats at once, without using an attempt, a request on a kept-alive connection Serial had just closed', async function () {
+        const f = await flow({ attempts: 1 });
+        const first = await send(f, { payload: Buffer.from('opens the connection') });
+        assert.equal(first.ok, true, JSON.stringify(first.msg.error));
+        // The next request reuses that connection; Serial cuts it on arrival, as a server closing an idle connection does.
+        serial.fault({ mode: 'drop', count: 1 });
+        const bytes = crypto.randomBytes(200 * 1024);
+        const { ok, msg } = await send(f, { payload: bytes });
+        assert.equal(ok, true, JSON.stringify(msg.error));
+        assert.equal(msg.attempts, 1);
+        assert.equal(serial.requests.filter((/** @type {any} */ r) => r.path === '/files').length, 3);
+        assert.equal(serial.uploads.length, 2);
+        assert.equal(serial.uploads[1].sha256, sha256(bytes));
+    });
+
+    it('does not repeat a request whose own new connection was cut', async function () {
+        serial.fault({ mode: 'drop', count: 1 });
+        const f = await flow({ attempts: 1 });
+        const { ok, msg } = await send(f, { payload: Buffer.from('fresh connection') });
+        assert.equal(ok, false);
+        assert.equal(msg.error.code, 'CONNECTION_FAILED');
+        assert.equal(serial.requests.filter((/** @type {any} */ r) => r.path === '/files').length, 1);
+    });
+
     it('retries a refused connection until Serial comes back', async function () {
         await serial.setDown(true);
         const f = await flow({ attempts: 6, backoff: 0.2 });

@@ -14,6 +14,10 @@ const VERSION: string = require('../../package.json').version;
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** What axios's http adapter sets on each request's socket (socket.setKeepAlive(true, 60000)). */
 const AXIOS_TCP_KEEPALIVE_MS = 60_000;
+/** A kept-alive connection unused for this long is closed (sooner when the server announces less). */
+const IDLE_CONNECTION_MS = 30_000;
+/** How a request on a reused connection fails when the server had closed that connection. */
+const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 export interface AttemptOptions extends RetryPolicy {
     /** No byte moving in either direction for this long abandons the attempt. */
@@ -72,7 +76,12 @@ export class SerialClient {
         this.readAhead = new ReadAhead(Math.max(1, settings.concurrency));
         // keepAliveMsecs as axios sets it on every request's socket: with the agent's own default (1 s)
         // the two would flip the TCP keep-alive delay back and forth, two setsockopt calls per request.
-        const agentOptions = { keepAlive: true, keepAliveMsecs: AXIOS_TCP_KEEPALIVE_MS, maxSockets: Math.max(1, settings.concurrency), scheduling: 'lifo' as const };
+        // `timeout` bounds how long a connection idles in the pool, and makes the agent honour a server's
+        // Keep-Alive hint (it closes a second early), so it rarely reuses one the server is closing.
+        const agentOptions = {
+            keepAlive: true, keepAliveMsecs: AXIOS_TCP_KEEPALIVE_MS, timeout: IDLE_CONNECTION_MS,
+            maxSockets: Math.max(1, settings.concurrency), scheduling: 'lifo' as const,
+        };
         this.agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
         // Lean on purpose: no redirects (follow-redirects keeps the body for replay), no body-size
         // transform on the upload stream, no proxy lookup per request, the answer kept as text.
@@ -86,6 +95,9 @@ export class SerialClient {
             validateStatus: () => true,
             httpAgent: this.agents.http,
             httpsAgent: this.agents.https,
+            adapter: 'http',
+            transformRequest: [],
+            transformResponse: [],
         });
     }
 
@@ -100,7 +112,8 @@ export class SerialClient {
         };
         const ahead = this.readAhead.add(open);
         try {
-            return await this.send(options, (err) => err.retryable, async (signal, fail) => {
+            // Repeating an upload can at worst store the file twice, which is harmless.
+            return await this.send(options, (err) => err.retryable, true, async (signal, fail, stale) => {
                 // The first attempt takes the body read ahead while it waited; a retry reads afresh.
                 const body = ahead.take() ?? open();
                 body.on('error', fail);
@@ -110,7 +123,7 @@ export class SerialClient {
                         headers: { ...this.headers(), 'Content-Type': form.contentType, 'Content-Length': String(form.length) },
                         signal,
                         timeout: options.stallMs,
-                        transport: this.transport(options.connectMs, fail, (chunk) => form.release(chunk)),
+                        transport: this.transport(options.connectMs, fail, stale, (chunk) => form.release(chunk)),
                     });
                     return { value: asFileStorage(parseJson(response), response.status), statusCode: response.status };
                 } finally {
@@ -129,7 +142,7 @@ export class SerialClient {
         const safe = verb !== 'POST' || options.retryUnsafe === true;
         const shouldRetry = (err: SerialError) => err.retryable && (safe || neverReachedSerial(err));
         const hasBody = !['GET', 'HEAD', 'DELETE'].includes(verb) && options.body !== undefined;
-        return this.send(options, shouldRetry, async (signal, fail) => {
+        return this.send(options, shouldRetry, safe, async (signal, fail, stale) => {
             const response = await this.http.request({
                 method: verb,
                 url: `${this.baseUrl}${path}`,
@@ -138,7 +151,7 @@ export class SerialClient {
                 headers: { ...this.headers(), ...(hasBody ? { 'Content-Type': 'application/json' } : {}) },
                 signal,
                 timeout: options.stallMs,
-                transport: this.transport(options.connectMs, fail),
+                transport: this.transport(options.connectMs, fail, stale),
             });
             const value = response.status === 204 || response.data === '' ? null : parseJson(response);
             return { value, statusCode: response.status };
@@ -160,13 +173,21 @@ export class SerialClient {
 
     /**
      * Wraps Node's http(s).request to bound the time to connect, separately from the stall timeout,
-     * and to tell the body when the socket is done with each chunk it wrote (`written`).
+     * to tell when a reused connection turned out to be closed already (`stale`), and to tell the body
+     * when the socket is done with each chunk it wrote (`written`).
      */
-    private transport(connectMs: number, fail: (err: Error) => void, written?: (chunk: Buffer) => void) {
+    private transport(connectMs: number, fail: (err: Error) => void, stale: () => void, written?: (chunk: Buffer) => void) {
         const https_ = this.baseUrl.startsWith('https:');
         return {
             request: (opts: http.RequestOptions, cb: (res: http.IncomingMessage) => void) => {
-                const req = (https_ ? https : http).request(opts, cb);
+                let answered = false;
+                const req = (https_ ? https : http).request(opts, (res) => {
+                    answered = true;
+                    cb(res);
+                });
+                req.once('error', (err: NodeJS.ErrnoException) => {
+                    if (req.reusedSocket && !answered && STALE_CONNECTION_CODES.has(String(err.code))) stale();
+                });
                 if (written) {
                     // A write's callback runs once the socket has written the chunk (the kernel has
                     // the bytes): only then may its memory be read into again. The body is piped in,
@@ -195,32 +216,41 @@ export class SerialClient {
     }
 
     /**
-     * One request with retries, inside the concurrency limit. `attempt` gets a signal and a way to
-     * report the real cause of a failure (a file that changed, a connect timeout): the HTTP client
-     * only reports that the request broke.
+     * One request with retries, inside the concurrency limit. `attempt` gets a signal, a way to
+     * report the real cause of a failure (a file that changed, a connect timeout: the HTTP client
+     * only reports that the request broke), and a way to report a stale kept-alive connection.
+     *
+     * A request cut on a reused connection before any answer met a connection the server had closed
+     * while it idled in the pool: the server never took that request. When `repeatable`, it goes
+     * again at once on another connection, as the same attempt (every pooled connection may be stale
+     * after a pause, so up to one more time than the pool holds).
      */
-    private async send<T>(options: AttemptOptions, shouldRetry: (err: SerialError) => boolean,
-                          attempt: (signal: AbortSignal, fail: (err: Error) => void) => Promise<{ value: T; statusCode: number }>,
+    private async send<T>(options: AttemptOptions, shouldRetry: (err: SerialError) => boolean, repeatable: boolean,
+                          attempt: (signal: AbortSignal, fail: (err: Error) => void, stale: () => void) => Promise<{ value: T; statusCode: number }>,
     ): Promise<Result<T>> {
         const { value: answer, attempts } = await withRetries(options, { signal: options.signal, shouldRetry, onRetry: options.onRetry },
             () => this.limiter.run(async () => {
-                let cause: Error | undefined;
-                const controller = new AbortController();
-                // Linked by hand: AbortSignal.any costs more than the rest of a small upload's own work,
-                // and ties every attempt's signal to the node's long-lived one.
-                const abort = () => controller.abort();
-                if (options.signal?.aborted) abort();
-                else options.signal?.addEventListener('abort', abort, { once: true });
-                try {
-                    return await attempt(controller.signal, (err) => {
-                        cause ??= err;
-                        controller.abort();
-                    });
-                } catch (e) {
-                    if (options.signal?.aborted) throw new SerialError('ABORTED');
-                    throw toSerialError(cause ?? e, this.apiKey, options.stallMs);
-                } finally {
-                    options.signal?.removeEventListener('abort', abort);
+                for (let tries = 1; ; tries++) {
+                    let cause: Error | undefined;
+                    let stale = false;
+                    const controller = new AbortController();
+                    // Linked by hand: AbortSignal.any costs more than the rest of a small upload's own work,
+                    // and ties every attempt's signal to the node's long-lived one.
+                    const abort = () => controller.abort();
+                    if (options.signal?.aborted) abort();
+                    else options.signal?.addEventListener('abort', abort, { once: true });
+                    try {
+                        return await attempt(controller.signal, (err) => {
+                            cause ??= err;
+                            controller.abort();
+                        }, () => (stale = true));
+                    } catch (e) {
+                        if (options.signal?.aborted) throw new SerialError('ABORTED');
+                        if (stale && !cause && repeatable && tries <= this.limiter.limit) continue;
+                        throw toSerialError(cause ?? e, this.apiKey, options.stallMs);
+                    } finally {
+                        options.signal?.removeEventListener('abort', abort);
+                    }
                 }
             }, options.signal));
         return { ...answer, attempts };
