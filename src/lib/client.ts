@@ -1,7 +1,6 @@
 import crypto from 'crypto';
 import http from 'http';
 import https from 'https';
-import { Readable } from 'stream';
 import axios, { AxiosInstance, AxiosResponse } from 'axios';
 import { SerialError, isSerialError } from './errors';
 import { asFileStorage, FileStorage } from './file-storage';
@@ -16,6 +15,12 @@ const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 const AXIOS_TCP_KEEPALIVE_MS = 60_000;
 /** A kept-alive connection unused for this long is closed (sooner when the server announces less). */
 const IDLE_CONNECTION_MS = 30_000;
+/**
+ * Bodies opened ahead of their turn, at least: with several files' reads and checks in flight at
+ * once, the thread pool takes them one after another instead of being woken for each, which on a
+ * small box costs more than the read itself. Bounds memory (a first chunk each) and descriptors.
+ */
+const READ_AHEAD = 16;
 /** How a request on a reused connection fails when the server had closed that connection. */
 const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
@@ -73,7 +78,7 @@ export class SerialClient {
         this.baseUrl = settings.baseUrl;
         this.apiKey = settings.apiKey;
         this.limiter = new Limiter(settings.concurrency);
-        this.readAhead = new ReadAhead(Math.max(1, settings.concurrency));
+        this.readAhead = new ReadAhead(Math.max(READ_AHEAD, settings.concurrency));
         // keepAliveMsecs as axios sets it on every request's socket: with the agent's own default (1 s)
         // the two would flip the TCP keep-alive delay back and forth, two setsockopt calls per request.
         // `timeout` bounds how long a connection idles in the pool, and makes the agent honour a server's
@@ -103,11 +108,15 @@ export class SerialClient {
 
     /** POST /files: the file as the multipart part `file`, with its name, type and length. */
     async upload(source: FileSource, options: UploadOptions): Promise<Result<FileStorage>> {
+        const part = multipartPart(source);
         const open = () => {
             let sent = 0;
-            return source.open((n) => {
-                sent += n;
-                options.onBytes?.(sent, source.size);
+            return source.open({
+                frame: part.frame,
+                onBytes: (n) => {
+                    sent += n;
+                    options.onBytes?.(sent, source.size);
+                },
             });
         };
         const ahead = this.readAhead.add(open);
@@ -117,18 +126,17 @@ export class SerialClient {
                 // The first attempt takes the body read ahead while it waited; a retry reads afresh.
                 const body = ahead.take() ?? open();
                 body.on('error', fail);
-                const form = new MultipartBody(source, body);
                 try {
-                    const response = await this.http.post(`${this.baseUrl}/files`, form, {
-                        headers: { ...this.headers(), 'Content-Type': form.contentType, 'Content-Length': String(form.length) },
+                    const response = await this.http.post(`${this.baseUrl}/files`, body, {
+                        headers: { ...this.headers(), 'Content-Type': part.contentType, 'Content-Length': String(part.length) },
                         signal,
                         timeout: options.stallMs,
-                        transport: this.transport(options.connectMs, fail, stale, (chunk) => form.release(chunk)),
+                        transport: this.transport(options.connectMs, fail, stale, (chunk) => body.release(chunk)),
                     });
                     return { value: asFileStorage(parseJson(response), response.status), statusCode: response.status };
                 } finally {
                     // However the request ended, the file is closed now (a refused connection never reads it).
-                    form.destroy();
+                    body.destroy();
                 }
             });
         } finally {
@@ -226,30 +234,21 @@ export class SerialClient {
      * after a pause, so up to one more time than the pool holds).
      */
     private async send<T>(options: AttemptOptions, shouldRetry: (err: SerialError) => boolean, repeatable: boolean,
-                          attempt: (signal: AbortSignal, fail: (err: Error) => void, stale: () => void) => Promise<{ value: T; statusCode: number }>,
+                          attempt: (signal: AbortSignal | undefined, fail: (err: Error) => void, stale: () => void) => Promise<{ value: T; statusCode: number }>,
     ): Promise<Result<T>> {
         const { value: answer, attempts } = await withRetries(options, { signal: options.signal, shouldRetry, onRetry: options.onRetry },
             () => this.limiter.run(async () => {
                 for (let tries = 1; ; tries++) {
                     let cause: Error | undefined;
                     let stale = false;
-                    const controller = new AbortController();
-                    // Linked by hand: AbortSignal.any costs more than the rest of a small upload's own work,
-                    // and ties every attempt's signal to the node's long-lived one.
-                    const abort = () => controller.abort();
-                    if (options.signal?.aborted) abort();
-                    else options.signal?.addEventListener('abort', abort, { once: true });
                     try {
-                        return await attempt(controller.signal, (err) => {
-                            cause ??= err;
-                            controller.abort();
-                        }, () => (stale = true));
+                        // The node's own signal: closing it aborts the request. A failure reported
+                        // through `fail` has already ended the request (the transport or axios destroys it).
+                        return await attempt(options.signal, (err) => (cause ??= err), () => (stale = true));
                     } catch (e) {
                         if (options.signal?.aborted) throw new SerialError('ABORTED');
                         if (stale && !cause && repeatable && tries <= this.limiter.limit) continue;
                         throw toSerialError(cause ?? e, this.apiKey, options.stallMs);
-                    } finally {
-                        options.signal?.removeEventListener('abort', abort);
                     }
                 }
             }, options.signal));
@@ -327,68 +326,18 @@ class ReadAhead {
 const escapeParam = (value: string) => value.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
 
 /**
- * The multipart/form-data body: one part named `file` around the source's stream, with its exact
- * length known up front (so Serial gets a Content-Length, never chunked encoding). Built by hand, as
- * form-data would (same header lines, quotes, CR and LF in the name escaped as browsers do), without
- * its per-request machinery of combined and delayed streams and a second form to measure the first.
- * The bytes pass through as they are read: nothing here keeps them.
+ * The multipart/form-data framing of one part named `file` around the source's bytes, and the exact
+ * length of the whole body (so Serial gets a Content-Length, never chunked encoding). Written as
+ * form-data writes it (same header lines; quotes, CR and LF in the name escaped as browsers do), but
+ * the source's own stream carries it: no combined and delayed streams per request, and nothing here
+ * holds the bytes.
  */
-class MultipartBody extends Readable {
-    readonly contentType: string;
-    readonly length: number;
-    private readonly head: Buffer;
-    private readonly tail: Buffer;
-    private started = false;
-    private headSent = false;
-
-    constructor(source: FileSource, private readonly body: SourceStream) {
-        super({ highWaterMark: 256 * 1024 });
-        const boundary = `--------------------------${randomHex(12)}`;
-        this.contentType = `multipart/form-data; boundary=${boundary}`;
-        this.head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeParam(source.filename)}"\r\n`
-            + `Content-Type: ${source.contentType}\r\n\r\n`);
-        this.tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-        this.length = this.head.length + source.size + this.tail.length;
-        body.on('end', () => {
-            this.pushHead();
-            this.push(this.tail);
-            this.push(null);
-        });
-        body.on('error', (err) => this.destroy(err));
-    }
-
-    override _read(): void {
-        if (this.started) {
-            this.body.resume();
-            return;
-        }
-        this.started = true;
-        // Flowing, chunk by chunk: each chunk is passed on as it is (read() would join buffered ones).
-        this.body.on('data', (chunk: Buffer) => {
-            this.pushHead();
-            if (!this.push(chunk)) this.body.pause();
-        });
-    }
-
-    /**
-     * The part header goes out with the first bytes of the file, not before: Node writes what is
-     * pushed in one tick as one write, so a small file's whole request reaches Serial in one piece.
-     */
-    private pushHead(): void {
-        if (this.headSent) return;
-        this.headSent = true;
-        this.push(this.head);
-    }
-
-    /** The socket has written this chunk: the body may reuse it (the frame buffers are not its). */
-    release(chunk: Buffer): void {
-        this.body.release(chunk);
-    }
-
-    override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-        this.body.destroy();
-        cb(err);
-    }
+function multipartPart(source: FileSource): { contentType: string; length: number; frame: { head: Buffer; tail: Buffer } } {
+    const boundary = `--------------------------${randomHex(12)}`;
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeParam(source.filename)}"\r\n`
+        + `Content-Type: ${source.contentType}\r\n\r\n`);
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    return { contentType: `multipart/form-data; boundary=${boundary}`, length: head.length + source.size + tail.length, frame: { head, tail } };
 }
 
 /** Turns an HTTP answer into its body, or into the SerialError its status means. */

@@ -13,7 +13,17 @@ export interface FileSource {
     readonly path?: string;
     readonly buffer?: Buffer;
     /** A fresh stream of exactly `size` bytes; it errors with FILE_CHANGED if the file changed under it. */
-    open(onBytes?: (n: number) => void): SourceStream;
+    open(options?: OpenOptions): SourceStream;
+}
+
+export interface OpenOptions {
+    /** Bytes of the source handed on so far, called per chunk. */
+    onBytes?: (n: number) => void;
+    /**
+     * Bytes sent before and after the source's own (the multipart part around the file): part of the
+     * same stream, so a small file's whole body is pushed at once and leaves in one write.
+     */
+    frame?: { head: Buffer; tail: Buffer };
 }
 
 export interface SourceStream extends Readable {
@@ -82,7 +92,9 @@ function defaultBufferName(contentType: unknown): string {
  */
 abstract class Chunks extends Readable implements SourceStream {
     protected sent = 0;
-    constructor(protected readonly size: number, private readonly onBytes?: (n: number) => void) {
+    private headSent = false;
+    private completing = false;
+    constructor(protected readonly size: number, private readonly options: OpenOptions = {}) {
         super({ highWaterMark: CHUNK });
     }
 
@@ -91,30 +103,49 @@ abstract class Chunks extends Readable implements SourceStream {
 
     release(_chunk: Buffer): void { /* nothing to reuse by default */ }
 
-    /** Called once all bytes were handed on; may refuse them after all. */
+    /** Called once all bytes were handed on; may refuse them after all. Synchronous when it can be. */
     protected finish(cb: (err?: Error | null) => void): void {
         cb();
     }
 
     override _read(): void {
-        const want = Math.min(CHUNK, this.size - this.sent);
-        if (want <= 0) {
-            this.finish((err) => (err ? this.destroy(err) : this.push(null)));
-            return;
-        }
-        this.next(want, (err, chunk) => {
+        if (this.sent >= this.size) return this.complete();
+        this.next(Math.min(CHUNK, this.size - this.sent), (err, chunk) => {
             if (err) return void this.destroy(err);
             this.sent += chunk!.length;
-            this.onBytes?.(chunk!.length);
+            this.options.onBytes?.(chunk!.length);
+            this.pushHead();
             this.push(chunk);
+            // When the source can tell at once that it is complete, the tail goes out with this chunk.
+            if (this.sent === this.size) this.complete();
         });
     }
+
+    /** All bytes handed on: once `finish` accepts them, the tail and the end. Runs once. */
+    private complete(): void {
+        if (this.completing) return;
+        this.completing = true;
+        this.finish((err) => {
+            if (err) return void this.destroy(err);
+            if (this.destroyed) return;
+            this.pushHead(); // an empty source still gets its part header
+            if (this.options.frame) this.push(this.options.frame.tail);
+            this.push(null);
+        });
+    }
+
+    private pushHead(): void {
+        if (this.headSent) return;
+        this.headSent = true;
+        if (this.options.frame) this.push(this.options.frame.head);
+    }
+
 }
 
 /** Views into the Buffer, never copies of it. */
 class BufferChunks extends Chunks {
-    constructor(private readonly buffer: Buffer, onBytes?: (n: number) => void) {
-        super(buffer.length, onBytes);
+    constructor(private readonly buffer: Buffer, options?: OpenOptions) {
+        super(buffer.length, options);
     }
     protected next(want: number, cb: (err: Error | null, chunk?: Buffer) => void): void {
         cb(null, this.buffer.subarray(this.sent, this.sent + want));
@@ -153,8 +184,8 @@ class FileChunks extends Chunks {
     /** The check's outcome once run early (undefined: not run yet). */
     private checked: Error | null | undefined;
 
-    constructor(private readonly file: string, private readonly identity: FileIdentity, onBytes?: (n: number) => void) {
-        super(identity.size, onBytes);
+    constructor(private readonly file: string, private readonly identity: FileIdentity, options?: OpenOptions) {
+        super(identity.size, options);
     }
 
     override _construct(cb: (err?: Error | null) => void): void {
@@ -245,7 +276,7 @@ export function bufferSource(buffer: Buffer, names: NameOptions = {}): FileSourc
         filename,
         contentType,
         buffer,
-        open: (onBytes) => new BufferChunks(buffer, onBytes),
+        open: (options) => new BufferChunks(buffer, options),
     };
 }
 
@@ -290,7 +321,7 @@ export function pathSource(file: string, names: NameOptions = {}): Promise<FileS
             filename,
             contentType,
             path: abs,
-            open: (onBytes) => new FileChunks(abs, identity, onBytes),
+            open: (options) => new FileChunks(abs, identity, options),
         });
     }));
 }
