@@ -12,6 +12,12 @@ export const PROGRESS_INTERVAL_MS = 1000;
 export class UploadStatus {
     private active = 0;
     private lastPaint = 0;
+    /** What is shown now: the same status is never sent twice in a row (a burst starts hundreds of uploads). */
+    private shown = '';
+    /** The outbox's latest state, and when it was last painted. */
+    private queued: { depth: number; inFlight: number; offline: boolean } | undefined;
+    private lastQueuePaint = -Infinity;
+    private queueTimer: NodeJS.Timeout | undefined;
 
     constructor(private readonly show: (status: NodeStatus) => void, private readonly text: StatusText,
                 private readonly now: () => number = Date.now) {}
@@ -19,7 +25,7 @@ export class UploadStatus {
     start(): void {
         this.active++;
         this.lastPaint = this.now();
-        this.show({ fill: 'blue', shape: 'dot', text: this.text('status.uploading') });
+        this.paint({ fill: 'blue', shape: 'dot', text: this.text('status.uploading') });
     }
 
     /** Called per chunk; repaints at most once per interval, so its cost stays off the hot path. */
@@ -28,11 +34,11 @@ export class UploadStatus {
         if (now - this.lastPaint < PROGRESS_INTERVAL_MS) return;
         this.lastPaint = now;
         const percent = total > 0 ? Math.floor((sent / total) * 100) : 100;
-        this.show({ fill: 'blue', shape: 'dot', text: this.text('status.progress', { percent }) });
+        this.paint({ fill: 'blue', shape: 'dot', text: this.text('status.progress', { percent }) });
     }
 
     retrying(attempt: number, attempts: number): void {
-        this.show({ fill: 'yellow', shape: 'ring', text: this.text('status.retrying', { attempt, attempts }) });
+        this.paint({ fill: 'yellow', shape: 'ring', text: this.text('status.retrying', { attempt, attempts }) });
     }
 
     /** An upload that `start` counted is over, however it ended. */
@@ -42,24 +48,51 @@ export class UploadStatus {
 
     /** Green once nothing is in flight any more. */
     done(): void {
-        if (this.active === 0) this.show({ fill: 'green', shape: 'dot', text: this.text('status.done') });
+        if (this.active === 0) this.paint({ fill: 'green', shape: 'dot', text: this.text('status.done') });
     }
 
     failed(code: string): void {
-        this.show({ fill: 'red', shape: 'ring', text: this.text('status.failed', { code }) });
+        this.paint({ fill: 'red', shape: 'ring', text: this.text('status.failed', { code }) });
     }
 
-    /** The outbox's state: how many jobs wait, and whether Serial is reachable. */
+    /**
+     * The outbox's state: how many jobs wait, and whether Serial is reachable. The count changes with
+     * every job, so it is repainted at most once per interval (the latest count then); going offline
+     * or back online shows at once.
+     */
     queue(state: { depth: number; inFlight: number; offline: boolean }): void {
-        if (state.offline) {
-            this.show({ fill: 'red', shape: 'ring', text: this.text('status.offline', { count: state.depth }) });
-        } else if (state.depth > state.inFlight) {
-            this.show({ fill: 'blue', shape: 'ring', text: this.text('status.queued', { count: state.depth }) });
-        }
+        const turned = state.offline !== this.queued?.offline;
+        this.queued = state;
+        const wait = this.lastQueuePaint + PROGRESS_INTERVAL_MS - this.now();
+        if (turned || wait <= 0) return this.paintQueue();
+        this.queueTimer ??= setTimeout(() => this.paintQueue(), wait);
     }
 
     clear(): void {
         this.active = 0;
+        this.queued = undefined;
+        clearTimeout(this.queueTimer);
+        this.queueTimer = undefined;
+        this.shown = '';
         this.show({});
+    }
+
+    private paintQueue(): void {
+        clearTimeout(this.queueTimer);
+        this.queueTimer = undefined;
+        this.lastQueuePaint = this.now();
+        const state = this.queued;
+        if (state?.offline) {
+            this.paint({ fill: 'red', shape: 'ring', text: this.text('status.offline', { count: state.depth }) });
+        } else if (state && state.depth > state.inFlight) {
+            this.paint({ fill: 'blue', shape: 'ring', text: this.text('status.queued', { count: state.depth }) });
+        }
+    }
+
+    private paint(status: NodeStatus): void {
+        const key = `${status.fill}|${status.shape}|${status.text}`;
+        if (key === this.shown) return;
+        this.shown = key;
+        this.show(status);
     }
 }

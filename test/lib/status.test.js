@@ -1,0 +1,64 @@
+// @ts-check
+'use strict';
+const assert = require('node:assert/strict');
+const { UploadStatus } = require('../../nodes/lib/status');
+
+const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
+
+/** An UploadStatus on a clock the test moves, recording what it paints. */
+function subject() {
+    /** @type {any[]} */
+    const painted = [];
+    const clock = { t: 1_000_000 };
+    const status = new UploadStatus((s) => painted.push(s), (key, params) => `${key}${params ? ` ${JSON.stringify(params)}` : ''}`, () => clock.t);
+    return { status, painted, clock };
+}
+
+describe('lib/status: what the node shows, and how often', function () {
+    it('paints "uploading" once for a burst, and "uploaded" when the last one is done', function () {
+        const { status, painted } = subject();
+        for (let i = 0; i < 100; i++) status.start();
+        for (let i = 0; i < 100; i++) {
+            status.end();
+            status.done();
+        }
+        assert.deepEqual(painted.map((s) => s.text), ['status.uploading', 'status.done']);
+    });
+
+    it('shows progress at most once per second', function () {
+        const { status, painted, clock } = subject();
+        status.start();
+        for (let sent = 1; sent <= 100; sent++) {
+            clock.t += 50;
+            status.progress(sent, 100);
+        }
+        // 5 s of progress: one repaint per second at most.
+        assert.equal(painted.filter((s) => /progress/.test(s.text)).length, 5);
+    });
+
+    it('repaints the outbox count at most once per second, ending on the latest count', async function () {
+        const { status, painted, clock } = subject();
+        for (let depth = 1; depth <= 50; depth++) status.queue({ depth, inFlight: 0, offline: false });
+        assert.deepEqual(painted.map((s) => s.text), ['status.queued {"count":1}']);
+        clock.t += 1000;
+        await sleep(1050); // the trailing repaint, with the count as it is by then
+        assert.deepEqual(painted.map((s) => s.text), ['status.queued {"count":1}', 'status.queued {"count":50}']);
+    });
+
+    it('shows going offline at once, whatever was painted just before', function () {
+        const { status, painted } = subject();
+        status.queue({ depth: 3, inFlight: 1, offline: false });
+        status.queue({ depth: 3, inFlight: 0, offline: true });
+        assert.deepEqual(painted.map((s) => [s.fill, s.text]), [['blue', 'status.queued {"count":3}'], ['red', 'status.offline {"count":3}']]);
+    });
+
+    it('clears the status and any repaint still due', async function () {
+        const { status, painted } = subject();
+        status.queue({ depth: 1, inFlight: 0, offline: false });
+        status.queue({ depth: 2, inFlight: 0, offline: false });
+        status.clear();
+        await sleep(1100);
+        assert.deepEqual(painted.at(-1), {});
+        assert.equal(painted.length, 2);
+    });
+});
