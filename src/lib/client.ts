@@ -127,7 +127,11 @@ export class SerialClient {
                 const body = ahead.take() ?? open();
                 body.on('error', fail);
                 try {
-                    const response = await this.http.post(`${this.baseUrl}/files`, body, {
+                    // request(), not post(): the alias merges its arguments into one more config per call.
+                    const response = await this.http.request({
+                        method: 'POST',
+                        url: `${this.baseUrl}/files`,
+                        data: body,
                         headers: { ...this.headers(), 'Content-Type': part.contentType, 'Content-Length': String(part.length) },
                         signal,
                         timeout: options.stallMs,
