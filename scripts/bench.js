@@ -19,7 +19,9 @@
  * load from other work on the machine hits all rows alike. Large files: wall time (median of the
  * runs) and the Node-RED process's peak RSS growth over its idle RSS (after start and a warm-up; peak
  * = max of 10 ms VmRSS samples and the kernel's VmHWM). Burst: one trigger fans out N messages with
- * paths inside the runtime; files per second until the last upload completed (median of the runs).
+ * paths inside the runtime; files per second until the last upload completed (median of the runs),
+ * measured twice: after a pause (no connection open, as a station's burst usually finds them) and
+ * back to back (right after another burst, its connections still open).
  * Every upload is checked at the stand-in (name, size, sha256); a failed row shows FAILED, not a time.
  * Prints a table with ratios and the floors, writes .bench/report.json. Not part of `npm test`.
  */
@@ -46,7 +48,7 @@ function parseSize(/** @type {string} */ s) {
 
 function parseArgs(/** @type {string[]} */ argv) {
     const o = { sizes: [64 * MiB, 512 * MiB, 2048 * MiB], small: 500, reps: 3, quick: false, keep: false,
-        concurrency: [DEFAULT_CONCURRENCY, 16], progressAB: true, plain: true, only: /** @type {string[] | null} */ (null), profile: false, compare: /** @type {string | null} */ (null), out: path.join(PROJECT, '.bench', 'report.json') };
+        concurrency: [DEFAULT_CONCURRENCY, 16], warmupBursts: 0, burstReps: 7, progressAB: true, plain: true, only: /** @type {string[] | null} */ (null), profile: false, compare: /** @type {string | null} */ (null), out: path.join(PROJECT, '.bench', 'report.json') };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const value = () => {
@@ -58,9 +60,12 @@ function parseArgs(/** @type {string[]} */ argv) {
             o.quick = true;
             o.sizes = [64 * MiB];
             o.small = 100;
+            o.burstReps = 5;
         } else if (a === '--sizes') o.sizes = value().split(',').map(parseSize);
         else if (a === '--small') o.small = Math.max(1, Math.floor(Number(value())));
         else if (a === '--reps') o.reps = Math.max(1, Math.floor(Number(value())));
+        else if (a === '--burst-reps') o.burstReps = Math.max(1, Math.floor(Number(value())));
+        else if (a === '--warmup-bursts') o.warmupBursts = Math.max(1, Math.floor(Number(value())));
         else if (a === '--concurrency') o.concurrency = value().split(',').map((v) => Math.max(1, Math.floor(Number(v))));
         else if (a === '--no-progress-ab') o.progressAB = false;
         else if (a === '--no-plain') o.plain = false;
@@ -70,11 +75,13 @@ function parseArgs(/** @type {string[]} */ argv) {
         else if (a === '--keep') o.keep = true;
         else if (a === '--out') o.out = path.resolve(value());
         else if (a === '--help' || a === '-h') {
-            console.log('usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--concurrency 4[,16]] [--no-progress-ab] [--no-plain] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--out FILE]');
+            console.log('usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--burst-reps 7] [--warmup-bursts 5] [--concurrency 4[,16]] [--no-progress-ab] [--no-plain] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--out FILE]');
             process.exit(0);
         } else throw new Error(`unknown option ${a}`);
     }
     if (!o.concurrency.includes(DEFAULT_CONCURRENCY)) o.concurrency.unshift(DEFAULT_CONCURRENCY);
+    // The JIT reaches its steady state after a few thousand uploads through a flow: warm up with at least 3000 files.
+    if (!o.warmupBursts) o.warmupBursts = Math.max(3, Math.ceil(3000 / o.small));
     return o;
 }
 
@@ -100,7 +107,7 @@ async function startServer() {
             } else if (m.t === 'upload') {
                 received.push(m);
                 for (const w of waiters) w();
-            } else if (m.t === 'reset' || m.t === 'stats') {
+            } else if (m.t === 'reset' || m.t === 'stats' || m.t === 'closedIdle') {
                 acks.shift()?.(m);
             }
         });
@@ -114,6 +121,13 @@ async function startServer() {
             await new Promise((resolve) => {
                 acks.push(resolve);
                 child.send({ cmd: 'reset' });
+            });
+        },
+        /** Closes every idle kept-alive connection, as a server does after a pause. */
+        async closeIdle() {
+            await new Promise((resolve) => {
+                acks.push(resolve);
+                child.send({ cmd: 'closeIdle' });
             });
         },
         /** TCP connections opened since the last reset. */
@@ -317,7 +331,8 @@ async function timedRun(/** @type {any} */ runtime, /** @type {any} */ server, /
  * interleaved rep by rep (curl first when given), so that load changing on the machine during the
  * run hits every row alike. Per row: warm-up, idle RSS, then `reps` timed runs with RSS sampling.
  * @param {{rows: Array<{key: string, flows: unknown[], probe: boolean, env?: Record<string, string>, pkg?: string}>, curlFile?: any,
- *          dir: string, server: any, files: any[], reps: number, warmup: any[], timeoutMs: number, log: (s: string) => void,
+ *          dir: string, server: any, files: any[], reps: number, warmup: any[], warmupRuns?: number, timeoutMs: number, log: (s: string) => void,
+ *          connections?: 'warm' | 'cold',
  *          label?: string, profileDir?: string}} o
  */
 async function measureGroup(o) {
@@ -338,11 +353,14 @@ async function measureGroup(o) {
                 result.detail = `start: ${String(/** @type {Error} */ (e).message).slice(0, 400)}`;
             }
         }
-        for (const row of live) {
-            const w = await timedRun(row.runtime, o.server, o.warmup, 300000);
-            if (!w.ok) {
-                row.result.ok = false;
-                row.result.detail = `warm-up failed: ${w.detail}`;
+        for (let i = 0; i < (o.warmupRuns ?? 1); i++) {
+            for (const row of live) {
+                if (!row.result.ok) continue;
+                const w = await timedRun(row.runtime, o.server, o.warmup, 300000);
+                if (!w.ok) {
+                    row.result.ok = false;
+                    row.result.detail = `warm-up failed: ${w.detail}`;
+                }
             }
         }
         for (const row of live) row.result.idleRss = await idleRss(row.runtime.pid);
@@ -368,7 +386,18 @@ async function measureGroup(o) {
             for (const row of live) {
                 if (!row.result.ok) continue;
                 const { runtime, result } = row;
-                await settle(pids);
+                if (o.connections === 'warm') {
+                    // Connections left open by a burst just before, as in steady traffic (the core flow's
+                    // agent drops idle ones after 5 s: the timed run starts well within that).
+                    await settle(pids);
+                    const primer = await timedRun(runtime, o.server, o.files, o.timeoutMs);
+                    if (!primer.ok) Object.assign(result, { ok: false, detail: `primer: ${primer.detail}` });
+                    await settle(pids, 2000);
+                } else if (o.connections === 'cold') {
+                    // No connection open, as after a pause: every flow connects anew.
+                    await o.server.closeIdle();
+                    await settle(pids);
+                } else await settle(pids);
                 const peakFromHwm = resetPeak(runtime.pid);
                 const before = row.probe ? await runtime.probe() : null;
                 const s = sampler(runtime.pid);
@@ -381,6 +410,8 @@ async function measureGroup(o) {
                     ...r, cpu, peakRss: mem.peak, peakGrowth: mem.peak - result.idleRss, samples: mem.samples, hwm: mem.hwm, peakFromHwm,
                     status: before && after ? { calls: after.calls - before.calls, repaints: after.repaints - before.repaints, ms: (after.ns - before.ns) / 1e6 } : undefined,
                     maxUploadsRunning: after?.maxRunning,
+                    // Main-thread time spent running code during the run ÷ the run's wall time.
+                    eventLoopBusy: before && after && r.ok ? (after.eluActive - before.eluActive) / r.ms : undefined,
                 });
                 if (!r.ok) Object.assign(result, { ok: false, detail: r.detail }); // a failed row shows as failed, not as a time
             }
@@ -494,10 +525,16 @@ async function main() {
                 ratio: e.ours?.ms / e.oursNoProgress?.ms, defaultReps: e.ours?.reps.map((/** @type {any} */ r) => r.ms), neverReps: e.oursNoProgress?.reps.map((/** @type {any} */ r) => r.ms) };
         }
 
-        // (d) the burst of small files; each row warms up with one whole burst first (steady state, JIT included)
+        // (d) the burst of small files, in two connection states, each row warmed up with whole bursts first (JIT at steady state)
         const burstFiles = small;
+        const burstModes = [
+            { key: 'pause', connections: /** @type {const} */ ('cold'), label: 'after a pause',
+                what: 'no connection open: before each timed burst the stand-in closes its idle connections, as a server does after a pause' },
+            { key: 'backToBack', connections: /** @type {const} */ ('warm'), label: 'back to back',
+                what: 'right after an untimed burst through the same flow: the connections it opened are still open (within the core flow agent\'s 5 s)' },
+        ];
         /** @type {any} */
-        const burst = { files: burstFiles.length, size: SMALL_SIZE, concurrency: DEFAULT_CONCURRENCY, rows: {} };
+        const burst = { files: burstFiles.length, size: SMALL_SIZE, concurrency: DEFAULT_CONCURRENCY, modes: {} };
         const burstVariants = [
             { key: 'core', label: 'core flow', flows: () => coreFlow({ serialUrl }), probe: false },
             { key: 'coreKeepAlive', label: 'core flow, keep-alive on', flows: () => coreFlow({ serialUrl, keepAlive: true }), probe: false },
@@ -513,18 +550,24 @@ async function main() {
                 env: { BENCH_HTTP: 'plain' } });
         }
         if (o.only) burstVariants.splice(0, burstVariants.length, ...burstVariants.filter((v) => o.only?.includes(v.key)));
-        log(`burst of ${burstFiles.length}: ${burstVariants.map((v) => v.label).join(', ')}, ${o.reps} reps interleaved`);
-        const burstResults = await measureGroup({ rows: burstVariants.map((v) => ({ ...v, flows: v.flows() })), dir, server, files: burstFiles,
-            reps: o.reps, warmup: burstFiles, timeoutMs: 300000, log, label: 'burst', profileDir });
-        for (const v of burstVariants) {
-            const r = burstResults[v.key];
-            r.label = v.label;
-            if (r.ok) {
-                r.filesPerSecond = burstFiles.length / (r.ms / 1000);
-                r.bestFilesPerSecond = burstFiles.length / (r.bestMs / 1000);
+        for (const mode of burstModes) {
+            log(`burst of ${burstFiles.length}, ${mode.label}: ${burstVariants.map((v) => v.label).join(', ')}, ${o.burstReps} reps interleaved`);
+            const burstResults = await measureGroup({ rows: burstVariants.map((v) => ({ ...v, flows: v.flows() })), dir, server, files: burstFiles,
+                reps: o.burstReps, warmup: burstFiles, warmupRuns: o.warmupBursts, timeoutMs: 300000, log, label: `burst-${mode.key}`, profileDir,
+                connections: mode.connections });
+            /** @type {Record<string, any>} */
+            const rows = {};
+            for (const v of burstVariants) {
+                const r = burstResults[v.key];
+                r.label = v.label;
+                if (r.ok) {
+                    r.filesPerSecond = burstFiles.length / (r.ms / 1000);
+                    r.bestFilesPerSecond = burstFiles.length / (r.bestMs / 1000);
+                }
+                rows[v.key] = r;
+                log(`burst ${mode.label}, ${v.label}: ${r.ok ? `${r.filesPerSecond.toFixed(0)} files/s` : `FAILED ${r.detail}`}`);
             }
-            burst.rows[v.key] = r;
-            log(`burst ${v.label}: ${r.ok ? `${r.filesPerSecond.toFixed(0)} files/s` : `FAILED ${r.detail}`}`);
+            burst.modes[mode.key] = { label: mode.label, what: mode.what, rows };
         }
 
         // ------------------------------------------------------------ report
@@ -535,9 +578,17 @@ async function main() {
             { key: 'oursOutbox', label: 'ours, outbox on' },
             ...(compareRow ? [{ key: 'oursCompare', label: compareRow.label }] : []),
         ];
-        const header = ['', ...big.flatMap((f) => [`${fmt.size(f.size)} s`, '×curl', 'RSS+ MiB']), `${burstFiles.length}×64K files/s`, '×core'];
+        const header = ['', ...big.flatMap((f) => [`${fmt.size(f.size)} s`, '×curl', 'RSS+ MiB']),
+            ...burstModes.flatMap((m) => [`${burstFiles.length}×64K ${m.label} files/s`, '×core'])];
         const lines = [header];
-        const coreFps = burst.rows.core?.ok ? burst.rows.core.filesPerSecond : NaN;
+        /** Files per second of a burst row, and its ratio to the core flow in the same mode. */
+        const burstCells = (/** @type {string} */ key) => burstModes.flatMap((m) => {
+            const rows = burst.modes[m.key].rows;
+            const b = rows[key];
+            const coreFps = rows.core?.ok ? rows.core.filesPerSecond : NaN;
+            if (!b || !b.ok) return [b ? 'FAILED' : '—', '—'];
+            return [b.filesPerSecond.toFixed(0), fmt.x(b.filesPerSecond / coreFps)];
+        });
         for (const row of rowsLarge) {
             if ((row.key === 'oursOutbox' && !outboxBuilt) || (o.only && row.key !== 'curl' && !o.only.includes(row.key))) continue;
             const cells = [row.label];
@@ -554,16 +605,13 @@ async function main() {
                     cells.push(fmt.s(r.ms), fmt.x(r.ms / e.curl.ms), fmt.mib(r.peakGrowth));
                 }
             }
-            const b = burst.rows[row.key];
-            if (row.key === 'curl') cells.push('—', '—');
-            else if (!b || !b.ok) cells.push(b ? 'FAILED' : '—', '—');
-            else cells.push(b.filesPerSecond.toFixed(0), fmt.x(b.filesPerSecond / coreFps));
+            if (row.key === 'curl') cells.push(...burstModes.flatMap(() => ['—', '—']));
+            else cells.push(...burstCells(row.key));
             lines.push(cells);
         }
-        for (const [key, b] of Object.entries(burst.rows)) {
-            if (['core', 'ours', 'oursOutbox', 'oursCompare'].includes(key)) continue;
-            lines.push([/** @type {any} */ (b).label, ...big.flatMap(() => ['', '', '']),
-                b.ok ? b.filesPerSecond.toFixed(0) : 'FAILED', b.ok ? fmt.x(b.filesPerSecond / coreFps) : '—']);
+        for (const v of burstVariants) {
+            if (['core', 'ours', 'oursOutbox', 'oursCompare'].includes(v.key)) continue;
+            lines.push([v.label, ...big.flatMap(() => ['', '', '']), ...burstCells(v.key)]);
         }
 
         // Status cost: wall time inside the node's status updates ÷ the upload's wall time, per run.
@@ -571,7 +619,7 @@ async function main() {
         /** @param {string} key */
         const statusRows = (key) => [
             ...big.map((f) => ({ what: fmt.size(f.size), row: large[f.size][key] })),
-            { what: `burst ${burstFiles.length}×64K`, row: burst.rows[key] },
+            ...burstModes.map((m) => ({ what: `burst ${burstFiles.length}×64K ${m.label}`, row: burst.modes[m.key].rows[key] })),
         ].filter((x) => x.row?.ok && x.row.reps.some((/** @type {any} */ r) => r.status)).map(({ what, row }) => {
             const runs = row.reps.filter((/** @type {any} */ r) => r.status).map((/** @type {any} */ r) => ({ ...r.status, uploadMs: r.ms, fraction: r.status.ms / r.ms }));
             return { what, median: median(runs.map((r) => r.fraction)), worst: runs.reduce((x, y) => (y.fraction > x.fraction ? y : x)), runs };
@@ -586,8 +634,11 @@ async function main() {
             floors.push({ floor: `${fmt.size(f.size)}: time ≤ 1.2 × curl`, value: ours?.ok && e.curl.ok ? ours.ms / e.curl.ms : NaN, limit: 1.2, pass: ours?.ok && e.curl.ok && ours.ms / e.curl.ms <= 1.2 });
             floors.push({ floor: `${fmt.size(f.size)}: peak RSS growth ≤ 64 MiB`, value: ours?.ok ? ours.peakGrowth / MiB : NaN, limit: 64, pass: ours?.ok && ours.peakGrowth <= 64 * MiB });
         }
-        const oursFps = burst.rows.ours?.ok ? burst.rows.ours.filesPerSecond : NaN;
-        floors.push({ floor: 'small files: ≥ 1.5 × core flow files/s', value: oursFps / coreFps, limit: 1.5, pass: oursFps / coreFps >= 1.5 });
+        for (const m of burstModes) {
+            const rows = burst.modes[m.key].rows;
+            const ratio = (rows.ours?.ok ? rows.ours.filesPerSecond : NaN) / (rows.core?.ok ? rows.core.filesPerSecond : NaN);
+            floors.push({ floor: `small files, ${m.label}: ≥ 1.5 × core flow files/s`, value: ratio, limit: 1.5, pass: ratio >= 1.5 });
+        }
         floors.push({ floor: 'status updates < 2 % of upload time (median run, worst row)', value: worstStatusMedian * 100, limit: 2, pass: worstStatusMedian < 0.02 });
 
         const machine = {
@@ -599,8 +650,10 @@ async function main() {
         const report = {
             date: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine,
             method: {
-                timing: `median of ${o.reps} runs per row, the rows' runs interleaved (curl, core, ours, ... then again) in Node-RED processes started side by side; measured from outside the runtime: trigger POST sent → last completion logged by Node-RED and every file received by the stand-in (curl: process start → exit)`,
-                warmup: 'large-file rows: 8×64 KiB through the same flow; burst rows: one whole un-timed burst (JIT at steady state)',
+                timing: `median of ${o.reps} runs per row (bursts: ${o.burstReps}), the rows' runs interleaved (curl, core, ours, ... then again) in Node-RED processes started side by side; measured from outside the runtime: trigger POST sent → last completion logged by Node-RED and every file received by the stand-in (curl: process start → exit)`,
+                warmup: `large-file rows: 8×64 KiB through the same flow; burst rows: ${o.warmupBursts} whole un-timed bursts (JIT at steady state)`,
+                burstConnections: Object.fromEntries(burstModes.map((m) => [m.label, m.what])),
+                eventLoopBusy: 'probe rows: main-thread time running code during the run (perf_hooks eventLoopUtilization) ÷ the run\'s wall time',
                 rss: 'Node-RED child: idle = VmRSS after start and warm-up, once stable (4 readings 500 ms apart within 2 MiB); peak = max(VmRSS sampled every 10 ms, VmHWM reset through /proc/<pid>/clear_refs before each run); growth = peak − idle, worst rep',
                 progressAB: 'same size, same group: ours vs ours with the repaint interval set to Infinity in the child (BENCH_PROGRESS=never, scripts/bench/probe.js)',
                 plainHttp: 'ours with the axios instance replaced by a minimal http.request in the child (BENCH_HTTP=plain, scripts/bench/probe.js): same client code, agents, body stream',
@@ -617,14 +670,16 @@ async function main() {
 
         console.log(`\nserial-mfg bench — ${machine.node}, ${machine.cores} cores (${machine.cpu}), Node-RED ${machine.nodeRed}, axios ${machine.axios}, loopback`);
         console.log(`load average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at start, ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at end (other work on the machine makes times noisy)`);
-        console.log(`time: median of ${o.reps}, rows interleaved; RSS+: Node-RED peak RSS growth over idle (worst rep); ours: concurrency ${DEFAULT_CONCURRENCY}, outbox off\n`);
+        console.log(`time: median of ${o.reps} (bursts ${o.burstReps}, after ${o.warmupBursts} warm-up bursts), rows interleaved; RSS+: Node-RED peak RSS growth over idle (worst rep); ours: concurrency ${DEFAULT_CONCURRENCY}, outbox off`);
+        for (const m of burstModes) console.log(`burst ${m.label}: ${m.what}`);
+        console.log('');
         console.log(table(lines));
         if (Object.values(large).some((e) => Object.values(e).some((/** @type {any} */ r) => r?.peakGrowth < 0))) {
             console.log('\nRSS+ below 0: at its peak the process was smaller than at idle (memory from the warm-up returned meanwhile); raw figures in the report.');
         }
         if (!outboxBuilt) console.log('\nnote: "ours, outbox on" skipped: the outbox is not implemented yet (src/lib/outbox.ts not used by the upload node).');
         const failed = [...Object.values(large).flatMap((e) => Object.entries(e).filter(([k, r]) => k !== 'size' && r && r.ok === false).map(([k, r]) => `${fmt.size(e.size)} ${k}: ${r.detail}`)),
-            ...Object.values(burst.rows).filter((r) => !r.ok).map((r) => `burst ${r.label}: ${r.detail}`)];
+            ...burstModes.flatMap((m) => Object.values(burst.modes[m.key].rows).filter((r) => !r.ok).map((r) => `burst ${m.label}, ${r.label}: ${r.detail}`))];
         for (const f of failed) console.log(`FAILED ${f}`);
         console.log('\nstatus updates (time inside them ÷ upload time; median run, worst run):');
         for (const [key, rows] of Object.entries(statusCost)) {
@@ -633,12 +688,18 @@ async function main() {
                     + `(${r.worst.ms.toFixed(1)} ms in ${r.worst.calls} calls, ${r.worst.repaints} repaints, ${fmt.s(r.worst.uploadMs)} s)`);
             }
         }
-        const b = burst.rows.ours;
-        if (b?.ok) {
-            const runs = b.reps;
-            console.log(`\nours, burst: ${runs.map((/** @type {any} */ r) => r.connections).join('/')} new TCP connections per run (keep-alive), `
-                + `at most ${Math.max(...runs.map((/** @type {any} */ r) => r.maxUploadsRunning ?? NaN))} uploads running at once (concurrency ${DEFAULT_CONCURRENCY}), `
-                + `all ${burstFiles.length} files byte-exact every run, finished at most ${Math.max(...runs.map((/** @type {any} */ r) => r.displacement))} places from their order in the burst`);
+        console.log('');
+        for (const m of burstModes) {
+            const rows = burst.modes[m.key].rows;
+            for (const key of ['core', 'ours']) {
+                const runs = rows[key]?.ok ? rows[key].reps : null;
+                if (!runs) continue;
+                const busy = runs.filter((/** @type {any} */ r) => r.eventLoopBusy !== undefined).map((/** @type {any} */ r) => r.eventLoopBusy);
+                console.log(`${key === 'ours' ? 'ours' : 'core flow'}, burst ${m.label}: ${runs.map((/** @type {any} */ r) => r.connections).join('/')} new TCP connections per run`
+                    + (key === 'ours' ? `, at most ${Math.max(...runs.map((/** @type {any} */ r) => r.maxUploadsRunning ?? NaN))} uploads running at once (concurrency ${DEFAULT_CONCURRENCY})` : '')
+                    + (busy.length ? `, main thread busy ${(median(busy) * 100).toFixed(0)} % of the run` : '')
+                    + `, all ${burstFiles.length} files byte-exact every run, finished at most ${Math.max(...runs.map((/** @type {any} */ r) => r.displacement))} places from their order in the burst`);
+            }
         }
         if (progressAB) console.log(`progress A/B at ${fmt.size(progressAB.size)}: repaint every 1 s ${fmt.s(progressAB.defaultMs)} s vs never ${fmt.s(progressAB.neverMs)} s (${fmt.x(progressAB.ratio)}; noise on this machine is larger than the effect)`);
         console.log('\nfloors:');

@@ -60,8 +60,11 @@ limiter.Limiter.prototype.run = function (/** @type {() => Promise<unknown>} */ 
     }, signal);
 };
 
+// How busy the event loop (the main thread) was: a figure near 1 means the CPU work per upload decides.
+const { performance } = require('perf_hooks');
 process.on('SIGWINCH', () => {
-    process.stdout.write(`BENCH_PROBE ${JSON.stringify({ ...totals, maxRunning })}\n`);
+    const elu = performance.eventLoopUtilization();
+    process.stdout.write(`BENCH_PROBE ${JSON.stringify({ ...totals, maxRunning, eluIdle: elu.idle, eluActive: elu.active })}\n`);
     maxRunning = running;
 });
 

@@ -5,9 +5,9 @@
  * as Node-RED's. Reports every upload it accepted (name, size, sha256, when) to the parent, and
  * counts the TCP connections opened, which shows whether connections are reused.
  *
- * Parent → child: {cmd: 'reset'} | {cmd: 'stats'} | {cmd: 'stop'}
+ * Parent → child: {cmd: 'reset'} | {cmd: 'stats'} | {cmd: 'closeIdle'} | {cmd: 'stop'}
  * Child → parent: {t: 'ready', url} | {t: 'upload', filename, size, sha256, at, durationMs}
- *                 | {t: 'reset'} | {t: 'stats', connections}
+ *                 | {t: 'reset'} | {t: 'stats', connections} | {t: 'closedIdle'}
  */
 const { startStandIn } = require('../../test/support/serial-stand-in');
 
@@ -27,6 +27,10 @@ async function main() {
             serial.reset();
             connections = 0;
             send({ t: 'reset' });
+        } else if (m && m.cmd === 'closeIdle') {
+            // As a server does after a pause: every kept-alive connection without a request in flight is closed.
+            serial.server.closeIdleConnections();
+            send({ t: 'closedIdle' });
         } else if (m && m.cmd === 'stats') {
             send({ t: 'stats', connections });
         } else if (m && m.cmd === 'stop') {
