@@ -48,7 +48,7 @@ function parseSize(/** @type {string} */ s) {
 
 function parseArgs(/** @type {string[]} */ argv) {
     const o = { sizes: [64 * MiB, 512 * MiB, 2048 * MiB], small: 500, reps: 3, quick: false, keep: false,
-        concurrency: [DEFAULT_CONCURRENCY, 16], warmupBursts: 0, burstReps: 7, progressAB: true, plain: true, only: /** @type {string[] | null} */ (null), profile: false, compare: /** @type {string | null} */ (null), out: path.join(PROJECT, '.bench', 'report.json') };
+        concurrency: [DEFAULT_CONCURRENCY, 16], warmupBursts: 0, burstReps: 5, instances: 2, progressAB: true, plain: true, only: /** @type {string[] | null} */ (null), profile: false, compare: /** @type {string | null} */ (null), out: path.join(PROJECT, '.bench', 'report.json') };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const value = () => {
@@ -60,11 +60,12 @@ function parseArgs(/** @type {string[]} */ argv) {
             o.quick = true;
             o.sizes = [64 * MiB];
             o.small = 100;
-            o.burstReps = 5;
+            o.burstReps = 3;
         } else if (a === '--sizes') o.sizes = value().split(',').map(parseSize);
         else if (a === '--small') o.small = Math.max(1, Math.floor(Number(value())));
         else if (a === '--reps') o.reps = Math.max(1, Math.floor(Number(value())));
         else if (a === '--burst-reps') o.burstReps = Math.max(1, Math.floor(Number(value())));
+        else if (a === '--instances') o.instances = Math.max(1, Math.floor(Number(value())));
         else if (a === '--warmup-bursts') o.warmupBursts = Math.max(1, Math.floor(Number(value())));
         else if (a === '--concurrency') o.concurrency = value().split(',').map((v) => Math.max(1, Math.floor(Number(v))));
         else if (a === '--no-progress-ab') o.progressAB = false;
@@ -75,7 +76,7 @@ function parseArgs(/** @type {string[]} */ argv) {
         else if (a === '--keep') o.keep = true;
         else if (a === '--out') o.out = path.resolve(value());
         else if (a === '--help' || a === '-h') {
-            console.log('usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--burst-reps 7] [--warmup-bursts 5] [--concurrency 4[,16]] [--no-progress-ab] [--no-plain] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--out FILE]');
+            console.log('usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--burst-reps 5] [--instances 2] [--warmup-bursts N] [--concurrency 4[,16]] [--no-progress-ab] [--no-plain] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--out FILE]');
             process.exit(0);
         } else throw new Error(`unknown option ${a}`);
     }
@@ -543,23 +544,38 @@ async function main() {
                 flows: () => ours(c),
             })),
         ];
-        if (outboxBuilt) burstVariants.push({ key: 'oursOutbox', label: 'ours, outbox on', probe: true, flows: () => ours(DEFAULT_CONCURRENCY, path.join(dir, 'outbox-burst')) });
+        if (outboxBuilt) {
+            burstVariants.push({ key: 'oursOutbox', label: 'ours, outbox on', probe: true,
+                flows: (/** @type {number} */ i = 0) => ours(DEFAULT_CONCURRENCY, path.join(dir, `outbox-burst-${i}`)) });
+        }
         if (compareRow) burstVariants.push(compareRow);
         if (o.plain) {
             burstVariants.push({ key: 'oursPlainHttp', label: 'ours, http.request instead of axios', probe: true, flows: () => ours(DEFAULT_CONCURRENCY),
                 env: { BENCH_HTTP: 'plain' } });
         }
         if (o.only) burstVariants.splice(0, burstVariants.length, ...burstVariants.filter((v) => o.only?.includes(v.key)));
+        // Each row runs in several Node-RED processes side by side: one process can be 10-30 % faster or
+        // slower than another running the same flow (JIT and memory layout), so one alone can mislead.
+        const instances = Array.from({ length: o.instances }, (_, i) => i);
         for (const mode of burstModes) {
-            log(`burst of ${burstFiles.length}, ${mode.label}: ${burstVariants.map((v) => v.label).join(', ')}, ${o.burstReps} reps interleaved`);
-            const burstResults = await measureGroup({ rows: burstVariants.map((v) => ({ ...v, flows: v.flows() })), dir, server, files: burstFiles,
-                reps: o.burstReps, warmup: burstFiles, warmupRuns: o.warmupBursts, timeoutMs: 300000, log, label: `burst-${mode.key}`, profileDir,
-                connections: mode.connections });
+            log(`burst of ${burstFiles.length}, ${mode.label}: ${burstVariants.map((v) => v.label).join(', ')}, `
+                + `${o.instances} processes each, ${o.burstReps} reps per process, interleaved`);
+            const burstResults = await measureGroup({
+                rows: burstVariants.flatMap((v) => instances.map((i) => ({ ...v, key: `${v.key}#${i}`, flows: v.flows(i) }))),
+                dir, server, files: burstFiles, reps: o.burstReps, warmup: burstFiles, warmupRuns: o.warmupBursts, timeoutMs: 300000, log,
+                label: `burst-${mode.key}`, profileDir, connections: mode.connections });
             /** @type {Record<string, any>} */
             const rows = {};
             for (const v of burstVariants) {
-                const r = burstResults[v.key];
-                r.label = v.label;
+                // The row's runs from all its processes together; a failure in any process fails the row.
+                const parts = instances.map((i) => burstResults[`${v.key}#${i}`]);
+                const reps = parts.flatMap((p) => p.reps.map((/** @type {any} */ r, /** @type {number} */ k) => ({ ...r, process: parts.indexOf(p), rep: k })));
+                const failed = parts.find((p) => !p.ok);
+                const times = reps.map((/** @type {any} */ r) => r.ms);
+                /** @type {any} */
+                const r = { label: v.label, ok: !failed, detail: failed?.detail ?? '', reps, idleRss: parts.map((p) => p.idleRss),
+                    ms: median(times), bestMs: Math.min(...times),
+                    processMedians: parts.map((p) => p.ms) };
                 if (r.ok) {
                     r.filesPerSecond = burstFiles.length / (r.ms / 1000);
                     r.bestFilesPerSecond = burstFiles.length / (r.bestMs / 1000);
@@ -650,7 +666,7 @@ async function main() {
         const report = {
             date: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine,
             method: {
-                timing: `median of ${o.reps} runs per row (bursts: ${o.burstReps}), the rows' runs interleaved (curl, core, ours, ... then again) in Node-RED processes started side by side; measured from outside the runtime: trigger POST sent → last completion logged by Node-RED and every file received by the stand-in (curl: process start → exit)`,
+                timing: `median of ${o.reps} runs per row (bursts: ${o.burstReps} runs in each of ${o.instances} Node-RED processes per row, all runs together), the rows' runs interleaved (curl, core, ours, ... then again) in Node-RED processes started side by side; measured from outside the runtime: trigger POST sent → last completion logged by Node-RED and every file received by the stand-in (curl: process start → exit)`,
                 warmup: `large-file rows: 8×64 KiB through the same flow; burst rows: ${o.warmupBursts} whole un-timed bursts (JIT at steady state)`,
                 burstConnections: Object.fromEntries(burstModes.map((m) => [m.label, m.what])),
                 eventLoopBusy: 'probe rows: main-thread time running code during the run (perf_hooks eventLoopUtilization) ÷ the run\'s wall time',
@@ -670,7 +686,7 @@ async function main() {
 
         console.log(`\nserial-mfg bench — ${machine.node}, ${machine.cores} cores (${machine.cpu}), Node-RED ${machine.nodeRed}, axios ${machine.axios}, loopback`);
         console.log(`load average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at start, ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at end (other work on the machine makes times noisy)`);
-        console.log(`time: median of ${o.reps} (bursts ${o.burstReps}, after ${o.warmupBursts} warm-up bursts), rows interleaved; RSS+: Node-RED peak RSS growth over idle (worst rep); ours: concurrency ${DEFAULT_CONCURRENCY}, outbox off`);
+        console.log(`time: median of ${o.reps} (bursts: ${o.burstReps} in each of ${o.instances} processes per row, after ${o.warmupBursts} warm-up bursts), rows interleaved; RSS+: Node-RED peak RSS growth over idle (worst rep); ours: concurrency ${DEFAULT_CONCURRENCY}, outbox off`);
         for (const m of burstModes) console.log(`burst ${m.label}: ${m.what}`);
         console.log('');
         console.log(table(lines));

@@ -87,8 +87,9 @@ function defaultBufferName(contentType: unknown): string {
 
 /**
  * The one stream every upload body comes from: `size` bytes in chunks of at most CHUNK, counted as
- * they are handed on. A plain Readable with its own reads, not a pipe through a Transform: for small
- * files the per-request work (objects, listeners, thread-pool round trips) is what costs, not bytes.
+ * they are handed on, inside the frame when one is given. A plain Readable with its own reads, not a
+ * pipe through a Transform: for small files the per-request work (objects, listeners, thread-pool
+ * round trips) is what costs, not bytes.
  */
 abstract class Chunks extends Readable implements SourceStream {
     protected sent = 0;
@@ -139,7 +140,6 @@ abstract class Chunks extends Readable implements SourceStream {
         this.headSent = true;
         if (this.options.frame) this.push(this.options.frame.head);
     }
-
 }
 
 /** Views into the Buffer, never copies of it. */
