@@ -6,12 +6,12 @@ import type { SerialConfigNode } from './lib/config';
 import { SerialError } from './lib/errors';
 import type { FileStorage } from './lib/file-storage';
 import { statusText } from './lib/i18n';
+import { InOrder } from './lib/in-order';
 import { applyFailure, applyResult } from './lib/message';
 import { attemptOptions, numberOption } from './lib/options';
 import { Job, Outbox } from './lib/outbox';
 import { OutboxWorker } from './lib/outbox-worker';
 import { evaluate } from './lib/properties';
-import { InOrder } from './lib/in-order';
 import { FileSource, sourceFromPayload } from './lib/source';
 import { UploadStatus } from './lib/status';
 import { UPLOAD_DEFAULTS, UploadNodeOptions } from './lib/types';
@@ -125,26 +125,26 @@ export = function register(RED: NodeAPI): void {
         }
 
         /** What a message needs before it joins a queue: a usable server, its bytes measured and named. */
-        async function prepare(msg: Msg): Promise<{ source: FileSource; box?: Awaited<typeof outbox> }> {
+        async function prepare(msg: Msg): Promise<{ source: FileSource; disk?: Awaited<typeof outbox> }> {
             client();
             const source = await sourceOf(msg);
-            return { source, box: await outbox };
+            return { source, disk: await outbox };
         }
 
         /** Called in arrival order: the upload joins the client's queue, or the copy the outbox's. */
-        async function admit(msg: Msg, { source, box }: Awaited<ReturnType<typeof prepare>>, send: Send, done: Done) {
+        async function admit(msg: Msg, { source, disk }: Awaited<ReturnType<typeof prepare>>, send: Send, done: Done) {
             if (closing.signal.aborted) throw new SerialError('ABORTED');
-            if (!box) {
+            if (!disk) {
                 succeed(msg, await upload(source, closing.signal), send);
                 done();
                 return;
             }
-            const adding = box.box.add(source, msg, closing.signal);
+            const adding = disk.box.add(source, msg, closing.signal);
             copying.add(adding);
             try {
                 const job = await adding;
                 live.set(job.meta.id, { msg, send, done });
-                box.worker.kick();
+                disk.worker.kick();
             } finally {
                 copying.delete(adding);
             }

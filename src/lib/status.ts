@@ -18,6 +18,7 @@ export class UploadStatus {
     private queued: { depth: number; inFlight: number; offline: boolean } | undefined;
     private lastQueuePaint = -Infinity;
     private queueTimer: NodeJS.Timeout | undefined;
+    private closed = false;
 
     constructor(private readonly show: (status: NodeStatus) => void, private readonly text: StatusText,
                 private readonly now: () => number = Date.now) {}
@@ -68,13 +69,17 @@ export class UploadStatus {
         this.queueTimer ??= setTimeout(() => this.paintQueue(), wait);
     }
 
+    /**
+     * The node is closing: the status is cleared and stays so. An upload aborted by the close ends
+     * after it, and must not paint on the node that replaces this one after a redeploy.
+     */
     clear(): void {
         this.active = 0;
         this.queued = undefined;
         clearTimeout(this.queueTimer);
         this.queueTimer = undefined;
-        this.shown = '';
         this.show({});
+        this.closed = true;
     }
 
     private paintQueue(): void {
@@ -90,6 +95,7 @@ export class UploadStatus {
     }
 
     private paint(status: NodeStatus): void {
+        if (this.closed) return;
         const key = `${status.fill}|${status.shape}|${status.text}`;
         if (key === this.shown) return;
         this.shown = key;

@@ -52,13 +52,16 @@ describe('lib/status: what the node shows, and how often', function () {
         assert.deepEqual(painted.map((s) => [s.fill, s.text]), [['blue', 'status.queued {"count":3}'], ['red', 'status.offline {"count":3}']]);
     });
 
-    it('clears the status and any repaint still due', async function () {
+    it('clears the status at close, with any repaint still due, and paints nothing after', async function () {
         const { status, painted } = subject();
+        status.start();
         status.queue({ depth: 1, inFlight: 0, offline: false });
         status.queue({ depth: 2, inFlight: 0, offline: false });
         status.clear();
+        // An upload the close aborted ends now.
+        status.end();
+        status.failed('ABORTED');
         await sleep(1100);
-        assert.deepEqual(painted.at(-1), {});
-        assert.equal(painted.length, 2);
+        assert.deepEqual(painted.map((s) => s.text), ['status.uploading', 'status.queued {"count":1}', undefined]);
     });
 });
