@@ -333,7 +333,7 @@ async function timedRun(/** @type {any} */ runtime, /** @type {any} */ server, /
  * run hits every row alike. Per row: warm-up, idle RSS, then `reps` timed runs with RSS sampling.
  * @param {{rows: Array<{key: string, flows: unknown[], probe: boolean, env?: Record<string, string>, pkg?: string}>, curlFile?: any,
  *          dir: string, server: any, files: any[], reps: number, warmup: any[], warmupRuns?: number, timeoutMs: number, log: (s: string) => void,
- *          connections?: 'warm' | 'cold',
+ *          burstMode?: 'pause' | 'backToBack',
  *          label?: string, profileDir?: string}} o
  */
 async function measureGroup(o) {
@@ -387,14 +387,14 @@ async function measureGroup(o) {
             for (const row of live) {
                 if (!row.result.ok) continue;
                 const { runtime, result } = row;
-                if (o.connections === 'warm') {
+                if (o.burstMode === 'backToBack') {
                     // Connections left open by a burst just before, as in steady traffic (the core flow's
                     // agent drops idle ones after 5 s: the timed run starts well within that).
                     await settle(pids);
                     const primer = await timedRun(runtime, o.server, o.files, o.timeoutMs);
                     if (!primer.ok) Object.assign(result, { ok: false, detail: `primer: ${primer.detail}` });
                     await settle(pids, 2000);
-                } else if (o.connections === 'cold') {
+                } else if (o.burstMode === 'pause') {
                     // No connection open, as after a pause: every flow connects anew.
                     await o.server.closeIdle();
                     await settle(pids);
@@ -529,9 +529,9 @@ async function main() {
         // (d) the burst of small files, in two connection states, each row warmed up with whole bursts first (JIT at steady state)
         const burstFiles = small;
         const burstModes = [
-            { key: 'pause', connections: /** @type {const} */ ('cold'), label: 'after a pause',
+            { key: /** @type {const} */ ('pause'), label: 'after a pause',
                 what: 'no connection open: before each timed burst the stand-in closes its idle connections, as a server does after a pause' },
-            { key: 'backToBack', connections: /** @type {const} */ ('warm'), label: 'back to back',
+            { key: /** @type {const} */ ('backToBack'), label: 'back to back',
                 what: 'right after an untimed burst through the same flow: the connections it opened are still open (within the core flow agent\'s 5 s)' },
         ];
         /** @type {any} */
@@ -563,13 +563,13 @@ async function main() {
             const burstResults = await measureGroup({
                 rows: burstVariants.flatMap((v) => instances.map((i) => ({ ...v, key: `${v.key}#${i}`, flows: v.flows(i) }))),
                 dir, server, files: burstFiles, reps: o.burstReps, warmup: burstFiles, warmupRuns: o.warmupBursts, timeoutMs: 300000, log,
-                label: `burst-${mode.key}`, profileDir, connections: mode.connections });
+                label: `burst-${mode.key}`, profileDir, burstMode: mode.key });
             /** @type {Record<string, any>} */
             const rows = {};
             for (const v of burstVariants) {
                 // The row's runs from all its processes together; a failure in any process fails the row.
                 const parts = instances.map((i) => burstResults[`${v.key}#${i}`]);
-                const reps = parts.flatMap((p) => p.reps.map((/** @type {any} */ r, /** @type {number} */ k) => ({ ...r, process: parts.indexOf(p), rep: k })));
+                const reps = parts.flatMap((p, i) => p.reps.map((/** @type {any} */ r, /** @type {number} */ k) => ({ ...r, process: i, rep: k })));
                 const failed = parts.find((p) => !p.ok);
                 const times = reps.map((/** @type {any} */ r) => r.ms);
                 /** @type {any} */

@@ -6,7 +6,7 @@ import { SerialError, isSerialError } from './errors';
 import { asFileStorage, FileStorage } from './file-storage';
 import { Limiter } from './limiter';
 import { parseRetryAfter, RetryPolicy, withRetries } from './retry';
-import { FileSource, SourceStream } from './source';
+import { FileSource, Frame, SourceStream } from './source';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const VERSION: string = require('../../package.json').version;
@@ -336,7 +336,7 @@ const escapeParam = (value: string) => value.replace(/\r/g, '%0D').replace(/\n/g
  * the source's own stream carries it: no combined and delayed streams per request, and nothing here
  * holds the bytes.
  */
-function multipartPart(source: FileSource): { contentType: string; length: number; frame: { head: Buffer; tail: Buffer } } {
+function multipartPart(source: FileSource): { contentType: string; length: number; frame: Frame } {
     const boundary = `--------------------------${randomHex(12)}`;
     const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeParam(source.filename)}"\r\n`
         + `Content-Type: ${source.contentType}\r\n\r\n`);

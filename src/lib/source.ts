@@ -16,6 +16,12 @@ export interface FileSource {
     open(options?: OpenOptions): SourceStream;
 }
 
+/** Bytes sent before and after a source's own: the multipart part around a file. */
+export interface Frame {
+    head: Buffer;
+    tail: Buffer;
+}
+
 export interface OpenOptions {
     /** Bytes of the source handed on so far, called per chunk. */
     onBytes?: (n: number) => void;
@@ -23,7 +29,7 @@ export interface OpenOptions {
      * Bytes sent before and after the source's own (the multipart part around the file): part of the
      * same stream, so a small file's whole body is pushed at once and leaves in one write.
      */
-    frame?: { head: Buffer; tail: Buffer };
+    frame?: Frame;
 }
 
 export interface SourceStream extends Readable {
