@@ -1,27 +1,45 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import type { SerialClient } from './lib/client';
-import { clientFor, SerialConfigNode } from './lib/config';
-import { SerialError, setTranslator } from './lib/errors';
-import { catalog } from './lib/i18n';
-import { registerTestConnection } from './lib/test-connection';
-import type { ConfigNodeCredentials, ConfigNodeOptions } from './lib/types';
+import { asSerialError, SerialError } from './lib/errors/serial-error';
+import type { SerialConfigNode } from './lib/node-red/server';
+import { registerTestConnection } from './lib/node-red/test-connection';
+import { readOptions } from './lib/options/read';
+import { CONFIG_OPTIONS } from './lib/rules/options';
+import type { SerialClient } from './lib/serial/client';
+import { clientFor, ConfigNodeCredentials, ConfigNodeOptions, NetworkSettings } from './lib/serial/settings';
+import { checkBaseUrl } from './lib/serial/url';
 
 export = function register(RED: NodeAPI): void {
-    // Error texts live in the upload node's catalog; every node of the package uses them.
-    const text = catalog(RED, 'serial-mfg-upload');
-    setTranslator((code, params) => text(`serial-mfg-upload.errors.${code}`, params));
+    /** TLS settings of the tls-config node a config node names, applied as Node-RED's own nodes apply them. */
+    function network(stored: Partial<ConfigNodeOptions>): NetworkSettings {
+        const options = readOptions(CONFIG_OPTIONS, stored);
+        const settings: NetworkSettings = {};
+        const tlsNode = options.tls ? (RED.nodes.getNode(options.tls) as (Node & { addTLSOptions?(o: object): void }) | null) : null;
+        if (tlsNode?.type === 'tls-config' && typeof tlsNode.addTLSOptions === 'function') {
+            settings.tls = {};
+            tlsNode.addTLSOptions(settings.tls);
+        }
+        return settings;
+    }
 
     function SerialMfgConfigNode(this: Node<ConfigNodeCredentials>, def: NodeDef & Partial<ConfigNodeOptions>) {
         RED.nodes.createNode(this, def);
         const node = this as SerialConfigNode;
+        const options = readOptions(CONFIG_OPTIONS, def);
         let client: SerialClient | undefined;
         let problem: SerialError | undefined;
+        let baseUrl = options.baseUrl;
+        try {
+            baseUrl = checkBaseUrl(options.baseUrl, options.allowHttp);
+        } catch {
+            /* reported by client() */
+        }
+        node.settings = { baseUrl, tls: options.tls, proxy: options.proxy };
         node.client = () => {
             if (problem) throw problem;
             try {
-                client ??= clientFor(def, node.credentials?.apiKey);
+                client ??= clientFor(def, node.credentials?.apiKey, network(def));
             } catch (err) {
-                problem = err as SerialError;
+                problem = asSerialError(err);
                 throw problem;
             }
             return client;
@@ -32,9 +50,8 @@ export = function register(RED: NodeAPI): void {
         });
     }
 
-    RED.nodes.registerType<Node<ConfigNodeCredentials>, NodeDef & Partial<ConfigNodeOptions>, object, ConfigNodeCredentials>(
-        'serial-mfg-config', SerialMfgConfigNode, {
+    RED.nodes.registerType<Node<ConfigNodeCredentials>, NodeDef & Partial<ConfigNodeOptions>, object, ConfigNodeCredentials>('serial-mfg-config', SerialMfgConfigNode, {
         credentials: { apiKey: { type: 'password' } },
     });
-    registerTestConnection(RED, clientFor);
+    registerTestConnection(RED, network);
 };

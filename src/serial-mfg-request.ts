@@ -1,34 +1,25 @@
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import type { SerialConfigNode } from './lib/config';
-import { SerialError } from './lib/errors';
-import { catalog, statusText } from './lib/i18n';
-import { applyFailure, applyResult } from './lib/message';
-import { attemptOptions } from './lib/options';
-import type { ReasonText } from './lib/path-template';
-import { requestFromMessage } from './lib/request-message';
-import { RequestStatus } from './lib/request-status';
-import { REQUEST_DEFAULTS, RequestNodeOptions } from './lib/types';
-
-type RequestDef = NodeDef & Partial<RequestNodeOptions>;
-type Msg = NodeMessageInFlow & Record<string, unknown>;
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { statusTexts } from './lib/node-red/i18n';
+import { outcomes } from './lib/node-red/outcome';
+import { serverOf } from './lib/node-red/server';
+import { ActivityStatus } from './lib/node-red/status';
+import { attemptOptions, readOptions } from './lib/options/read';
+import type { Msg } from './lib/outbox/delivery';
+import { requestFromMessage } from './lib/request/request-message';
+import { REQUEST_OPTIONS } from './lib/rules/options';
 
 export = function register(RED: NodeAPI): void {
-    const translate = catalog(RED, 'serial-mfg-request');
-    const text = statusText(RED, 'serial-mfg-request');
-    const reason: ReasonText = (key, params) => translate(`serial-mfg-request.${key}`, params);
-
-    function SerialMfgRequestNode(this: Node, def: RequestDef) {
+    function SerialMfgRequestNode(this: Node, def: NodeDef & Record<string, unknown>) {
         RED.nodes.createNode(this, def);
         const node = this;
-        const config = { ...REQUEST_DEFAULTS, ...def };
-        const server = RED.nodes.getNode(config.server) as SerialConfigNode | null;
+        const config = readOptions(REQUEST_OPTIONS, def);
+        const server = serverOf(RED, config.server);
         const attempt = attemptOptions(config);
-        const retryUnsafe = config.retryPost === true;
         const closing = new AbortController();
-        const status = new RequestStatus((s) => node.status(s), text);
+        const status = new ActivityStatus((s) => node.status(s), statusTexts(RED, 'serial-mfg-request'), { working: 'status.requesting', done: 'status.done' });
+        const { succeeded, failed } = outcomes(RED, status, (result) => ({ status: result.statusCode }));
 
-        async function request(msg: Msg, started: () => void) {
-            if (!server) throw new SerialError('NO_CONFIG');
+        async function request(msg: Msg) {
             const client = server.client();
             const lookup = (name: string) => {
                 try {
@@ -37,32 +28,28 @@ export = function register(RED: NodeAPI): void {
                     return undefined; // a parent along the way is missing
                 }
             };
-            const spec = requestFromMessage(config, msg, lookup, reason);
+            const spec = requestFromMessage(config, msg, lookup);
             status.start();
-            started();
-            return client.request(spec.method, spec.path, {
-                ...attempt,
-                params: spec.params,
-                body: spec.body,
-                retryUnsafe,
-                signal: closing.signal,
-                onRetry: ({ attempt: n, attempts }) => status.retrying(n, attempts),
-            });
+            try {
+                return await client.request(spec.method, spec.path, {
+                    ...attempt,
+                    params: spec.params,
+                    body: spec.body,
+                    retryUnsafe: config.retryPost,
+                    signal: closing.signal,
+                    onRetry: ({ attempt: n, attempts }) => status.retrying(n, attempts),
+                });
+            } finally {
+                status.end();
+            }
         }
 
-        node.on('input', (msg, send, done) => {
+        node.on('input', (msg: NodeMessageInFlow, send, done) => {
             const m = msg as Msg;
-            let started = false;
-            request(m, () => (started = true)).then((result) => {
-                applyResult(m, result);
-                status.succeeded(result.statusCode);
-                send(m as NodeMessage);
+            request(m).then((result) => {
+                succeeded(m, result, send);
                 done();
-            }, (e: unknown) => {
-                const err = applyFailure(m, e);
-                status.failed(err.code, started);
-                done(err);
-            });
+            }, (e) => failed(m, e, done));
         });
 
         node.on('close', (_removed: boolean, done: () => void) => {

@@ -1,170 +1,73 @@
-import os from 'os';
-import path from 'path';
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import type { Result } from './lib/client';
-import type { SerialConfigNode } from './lib/config';
-import { SerialError } from './lib/errors';
-import type { FileStorage } from './lib/file-storage';
-import { statusText } from './lib/i18n';
-import { InOrder } from './lib/in-order';
-import { applyFailure, applyResult } from './lib/message';
-import { attemptOptions, numberOption } from './lib/options';
-import { Job, Outbox } from './lib/outbox';
-import { OutboxWorker } from './lib/outbox-worker';
-import { evaluate } from './lib/properties';
-import { FileSource, sourceFromPayload } from './lib/source';
-import { UploadStatus } from './lib/status';
-import { UPLOAD_DEFAULTS, UploadNodeOptions } from './lib/types';
-
-type UploadDef = NodeDef & Partial<UploadNodeOptions>;
-type Msg = NodeMessageInFlow & Record<string, unknown>;
-type Send = (msg: NodeMessage) => void;
-type Done = (err?: Error) => void;
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { SerialError } from './lib/errors/serial-error';
+import { deliveryFor } from './lib/node-red/delivery';
+import { sharedCatalog, statusTexts } from './lib/node-red/i18n';
+import { outcomes, reporting } from './lib/node-red/outcome';
+import { evaluate } from './lib/node-red/properties';
+import { serverOf } from './lib/node-red/server';
+import { ActivityStatus } from './lib/node-red/status';
+import { attemptOptions, readOptions } from './lib/options/read';
+import type { Work } from './lib/outbox/job';
+import { InOrder } from './lib/outbox/in-order';
+import type { Msg } from './lib/outbox/delivery';
+import { UPLOAD_OPTIONS } from './lib/rules/options';
+import type { FileStorage } from './lib/serial/file-storage';
+import type { Result } from './lib/serial/client';
+import { sourceFromPayload } from './lib/source/sources';
 
 export = function register(RED: NodeAPI): void {
-    const text = statusText(RED, 'serial-mfg-upload');
+    const text = sharedCatalog(RED);
 
-    function SerialMfgUploadNode(this: Node, def: UploadDef) {
+    function SerialMfgUploadNode(this: Node, def: NodeDef & Record<string, unknown>) {
         RED.nodes.createNode(this, def);
         const node = this;
-        const config = { ...UPLOAD_DEFAULTS, ...def };
-        const server = RED.nodes.getNode(config.server) as SerialConfigNode | null;
+        const config = readOptions(UPLOAD_OPTIONS, def);
+        const server = serverOf(RED, config.server);
         const attempt = attemptOptions(config);
-        const closing = new AbortController();
-        const status = new UploadStatus((s) => node.status(s), text);
+        const status = new ActivityStatus((s) => node.status(s), statusTexts(RED, 'serial-mfg-upload'), { working: 'status.uploading', done: 'status.done' });
+        const { succeeded, failed } = outcomes(RED, status);
 
-        /** The client, or the configuration problem that prevents one. */
-        const client = () => {
-            if (!server) throw new SerialError('NO_CONFIG');
-            return server.client();
-        };
+        const delivery = deliveryFor<Result<FileStorage>>(RED, node, config, status, {
+            ...reporting(node),
+            parallel: server.parallel,
+            firstWaitMs: attempt.backoffMs,
+            run: async (task, signal) => {
+                status.start();
+                try {
+                    return await server.client().upload(task.files[0], {
+                        ...attempt, signal,
+                        onBytes: (sent, total) => status.progress(sent, total),
+                        onRetry: ({ attempt: n, attempts }) => status.retrying(n, attempts),
+                    });
+                } finally {
+                    status.end();
+                }
+            },
+            succeeded,
+            failed,
+        });
 
-        /** Every kind of input becomes a FileSource: one pipeline from here on. */
-        async function sourceOf(msg: Msg): Promise<FileSource> {
-            return sourceFromPayload(msg.payload, {
+        /** What a message needs before it joins a queue: a usable server, its bytes measured and named. */
+        async function prepare(msg: Msg): Promise<Work> {
+            server.client();
+            const source = await sourceFromPayload(msg.payload, {
                 filename: await evaluate(RED, node, msg, config.filename, config.filenameType),
                 contentType: await evaluate(RED, node, msg, config.contentType, config.contentTypeType),
             });
-        }
-
-        async function upload(source: FileSource, signal: AbortSignal): Promise<Result<FileStorage>> {
-            status.start();
-            try {
-                return await client().upload(source, {
-                    ...attempt,
-                    signal,
-                    onBytes: (sent, total) => status.progress(sent, total),
-                    onRetry: ({ attempt: n, attempts }) => status.retrying(n, attempts),
-                });
-            } finally {
-                status.end();
-            }
-        }
-
-        function succeed(msg: Msg, result: Result<FileStorage>, send: Send) {
-            applyResult(msg, result);
-            status.done();
-            send(msg as NodeMessage);
-        }
-
-        function fail(msg: Msg, e: unknown, report: (err: SerialError) => void) {
-            const err = applyFailure(msg, e);
-            status.failed(err.code);
-            report(err);
-        }
-
-        // Outbox 'disk': every accepted message is first a job on disk; a worker drains the jobs in order.
-        const live = new Map<string, { msg: Msg; send: Send; done: Done }>();
-        /** Copies into the outbox under way: close waits for them, so a restart never finds one half-written. */
-        const copying = new Set<Promise<Job>>();
-        let outbox: Promise<{ box: Outbox; worker: OutboxWorker<Result<FileStorage>> }> | undefined;
-        if (config.outbox === 'disk') {
-            const base = config.outboxDir || path.join(RED.settings.userDir ?? path.join(os.homedir(), '.node-red'), 'serial-mfg-outbox');
-            const limits = {
-                maxFiles: Math.floor(numberOption(config.outboxMaxFiles, Number(UPLOAD_DEFAULTS.outboxMaxFiles), 1)),
-                maxBytes: numberOption(config.outboxMaxSize, Number(UPLOAD_DEFAULTS.outboxMaxSize), 1) * 1048576,
-            };
-            let parallel = 1;
-            try {
-                parallel = client().limiter.limit;
-            } catch { /* reported when the outbox resumes, and to each message */ }
-            outbox = Outbox.open(path.join(base, node.id), limits).then((box) => {
-                const worker = new OutboxWorker<Result<FileStorage>>(box, parallel, attempt.backoffMs, {
-                    upload: async (job, signal) => upload(await box.source(job), signal),
-                    delivered: (job, result) => {
-                        const { msg, send, done } = takeLive(job);
-                        succeed(msg, result, send);
-                        done();
-                    },
-                    deadLettered: (job, err, where) => {
-                        const { msg, done } = takeLive(job);
-                        msg.deadLetter = where;
-                        fail(msg, err, done);
-                    },
-                    state: (state) => status.queue(state),
-                });
-                return { box, worker };
-            });
-            // Jobs left by an earlier run resume now, once the configuration can reach Serial.
-            outbox.then(({ worker }) => {
-                client();
-                worker.kick();
-            }).catch((err: SerialError) => {
-                status.failed(err.code);
-                node.error(err);
-            });
-        }
-
-        /** The waiting message for a job, or after a restart, the message rebuilt from the job. */
-        function takeLive(job: Job): { msg: Msg; send: Send; done: Done } {
-            const entry = live.get(job.meta.id);
-            live.delete(job.meta.id);
-            if (entry) return entry;
-            const msg = { ...job.meta.msg } as Msg;
-            return { msg, send: (m) => node.send(m), done: (err) => (err ? node.error(err, msg) : undefined) };
-        }
-
-        /** What a message needs before it joins a queue: a usable server, its bytes measured and named. */
-        async function prepare(msg: Msg): Promise<{ source: FileSource; disk?: Awaited<typeof outbox> }> {
-            client();
-            const source = await sourceOf(msg);
-            return { source, disk: await outbox };
-        }
-
-        /** Called in arrival order: the upload joins the client's queue, or the copy the outbox's. */
-        async function admit(msg: Msg, { source, disk }: Awaited<ReturnType<typeof prepare>>, send: Send, done: Done) {
-            if (closing.signal.aborted) throw new SerialError('ABORTED');
-            if (!disk) {
-                succeed(msg, await upload(source, closing.signal), send);
-                done();
-                return;
-            }
-            const adding = disk.box.add(source, msg, closing.signal);
-            copying.add(adding);
-            try {
-                const job = await adding;
-                live.set(job.meta.id, { msg, send, done });
-                disk.worker.kick();
-            } finally {
-                copying.delete(adding);
-            }
+            if (source.size === 0 && config.emptyFile === 'refuse') throw new SerialError('FILE_EMPTY', { params: { name: source.filename } });
+            if (source.size === 0 && config.emptyFile === 'warn') node.warn(text('warnings.emptyFile', { name: source.filename }));
+            return { kind: 'upload', spec: {}, files: [source] };
         }
 
         // Messages are prepared side by side but admitted one after another, in the order they came.
         const arrivals = new InOrder();
-        node.on('input', (msg, send, done) => {
+        node.on('input', (msg: NodeMessageInFlow, send, done) => {
             const m = msg as Msg;
-            arrivals.add(prepare(m), (prepared) => admit(m, prepared, send, done)).catch((e) => fail(m, e, done));
+            arrivals.add(prepare(m), (work) => delivery.admit(work, m, send, done)).catch((e) => failed(m, e, done));
         });
 
         node.on('close', (_removed: boolean, done: () => void) => {
-            closing.abort();
-            // Aborted jobs stay on disk and resume after the redeploy or restart.
-            const stopped = outbox
-                ? Promise.allSettled([...copying]).then(() => outbox!.then(({ worker }) => worker.close(), () => undefined))
-                : Promise.resolve();
-            stopped.finally(() => {
-                live.clear();
+            delivery.close().finally(() => {
                 status.clear();
                 done();
             });

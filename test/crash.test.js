@@ -76,7 +76,7 @@ describe('crash test: SIGKILL with Serial unreachable, then restart', function (
         fs.mkdirSync(sources, { recursive: true });
         const deliveredLog = path.join(work, 'delivered.txt');
         const outboxJobs = path.join(userDir, 'serial-mfg-outbox', 'crashup000000001', 'jobs');
-        const committedJobs = () => (fs.existsSync(outboxJobs) ? fs.readdirSync(outboxJobs).filter((n) => n.endsWith('.json')) : []);
+        const committedJobs = () => (fs.existsSync(outboxJobs) ? fs.readdirSync(outboxJobs).filter((n) => n.endsWith('.job')) : []);
 
         /** @type {Map<string, string>} name → sha256 */
         const expected = new Map();

@@ -9,6 +9,7 @@ const { startStandIn } = require('./support/serial-stand-in');
 const { loadUploadFlow, send, unload } = require('./support/flow');
 const { API_KEY } = require('./support/secrets');
 const { scan } = require('./support/leak-guard');
+const { committedJobs, readJobFile } = require('./support/outbox');
 
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
@@ -22,11 +23,8 @@ async function until(cond, timeoutMs = 15000, what = 'condition') {
     }
 }
 
-/** Committed jobs (their .json) in a node's outbox folder. */
-function jobsIn(/** @type {string} */ dir) {
-    const jobs = path.join(dir, 'up', 'jobs');
-    return fs.existsSync(jobs) ? fs.readdirSync(jobs).filter((n) => n.endsWith('.json')).sort() : [];
-}
+/** Committed jobs in the upload node's outbox folder. */
+const jobsIn = (/** @type {string} */ dir) => committedJobs(path.join(dir, 'up', 'jobs'));
 
 describe('the durable outbox (upload node, outbox "disk")', function () {
     /** @type {any} */ let serial;
@@ -109,7 +107,7 @@ describe('the durable outbox (upload node, outbox "disk")', function () {
         const outputs = [];
         f.out.on('input', (m) => outputs.push(m));
         for (const i of [1, 2, 3]) f.up.receive({ payload: Buffer.from(`job ${i}`) });
-        await until(() => f.statuses.some((s) => s.text === 'offline, 3 queued'), 10000, 'offline, 3 queued');
+        await until(() => f.statuses.some((s) => s.text === 'offline: CONNECTION_FAILED, 3 queued'), 10000, 'offline, 3 queued');
         const last = f.statuses[f.statuses.length - 1];
         assert.equal(last.fill, 'red');
         await serial.setDown(false);
@@ -143,7 +141,7 @@ describe('the durable outbox (upload node, outbox "disk")', function () {
         f.up.receive({ payload: big, seq: 0 });
         for (let i = 1; i <= 3; i++) f.up.receive({ payload: Buffer.from(`small ${i}`), filename: `s${i}.txt`, seq: i });
         await until(() => jobsIn(outboxDir).length === 4, 10000, '4 jobs');
-        const names = jobsIn(outboxDir).map((n) => JSON.parse(fs.readFileSync(path.join(outboxDir, 'up', 'jobs', n), 'utf8')).filename);
+        const names = jobsIn(outboxDir).map((n) => readJobFile(path.join(outboxDir, 'up', 'jobs', n)).header.files[0].filename);
         assert.deepEqual(names, ['big-first.bin', 's1.txt', 's2.txt', 's3.txt']);
         await serial.setDown(false);
         await until(() => outputs.length === 4, 20000, '4 outputs');
@@ -198,8 +196,9 @@ describe('the durable outbox (upload node, outbox "disk")', function () {
         assert.equal(res.msg.error.code, 'CLIENT_ERROR');
         assert.equal(res.msg.statusCode, 422);
         const where = res.msg.deadLetter;
-        assert.ok(where && fs.existsSync(path.join(where, 'job.bin')), 'job.bin in dead-letter');
-        assert.equal(fs.readFileSync(path.join(where, 'job.bin'), 'utf8'), 'refused');
+        const job = path.join(where, `${path.basename(where)}.job`);
+        assert.ok(where && fs.existsSync(job), 'the job in dead-letter');
+        assert.equal(readJobFile(job).body.toString(), 'refused');
         assert.equal(JSON.parse(fs.readFileSync(path.join(where, 'error.json'), 'utf8')).code, 'CLIENT_ERROR');
         assert.deepEqual(jobsIn(outboxDir), []);
     });

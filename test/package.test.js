@@ -52,7 +52,7 @@ describe('package as published', function () {
 
         it('holds no tests, sources, scripts, tooling or secrets', function () {
             const unwanted = files.filter((f) => /^(test|src|scripts|\.ci|\.compat|node_modules|docs)\//.test(f) ||
-                /\.(ts|tgz|map)$/.test(f) || /^(tsconfig\.json|\.mocharc\.js|\.gitignore|package-lock\.json)$/.test(f));
+                /\.(ts|tgz)$/.test(f) || (/\.map$/.test(f) && !/^nodes\/.*\.js\.map$/.test(f)) || /^(tsconfig\.json|\.mocharc\.js|\.gitignore|package-lock\.json)$/.test(f));
             assert.deepEqual(unwanted, []);
             for (const f of files) {
                 const text = fs.readFileSync(path.join(ROOT, f), 'latin1');
@@ -70,8 +70,23 @@ describe('package as published', function () {
             assert.ok(files.includes('nodes/serial-mfg-upload.js'));
             assert.ok(files.includes('nodes/serial-mfg-upload.html'));
             assert.ok(files.includes('nodes/icons/serial-mfg.svg'));
+            assert.ok(files.includes('nodes/icons/serial-mfg-request.svg'));
+            // The editor's shared script and the rules generated from the runtime's definitions.
+            assert.ok(files.includes('resources/serial-mfg-editor.js'));
+            assert.ok(files.includes('resources/serial-mfg-rules.js'));
             for (const { file } of examples()) assert.ok(files.includes(`examples/${file}`), file);
             for (const doc of ['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json']) assert.ok(files.includes(doc), doc);
+        });
+
+        it('ships a source map with its sources beside each compiled file, so stack traces point at src/', function () {
+            const compiled = files.filter((f) => /^nodes\/.*\.js$/.test(f));
+            assert.ok(compiled.length > 10);
+            for (const js of compiled) {
+                assert.ok(files.includes(`${js}.map`), `${js}.map`);
+                const map = JSON.parse(fs.readFileSync(path.join(ROOT, `${js}.map`), 'utf8'));
+                assert.ok(map.sources.every((/** @type {string} */ s) => /src\//.test(s) && s.endsWith('.ts')), `${js}: ${map.sources}`);
+                assert.equal(map.sourcesContent?.length, map.sources.length, `${js}: sources inlined`);
+            }
         });
 
         it('holds every module the compiled nodes require', function () {

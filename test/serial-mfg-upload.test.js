@@ -118,12 +118,15 @@ describe('serial-mfg-upload against the Serial stand-in', function () {
         it('never lets quotes, CR or LF in a name add or break part headers', async function () {
             const f = await flow();
             const hostile = 'a"b\r\nContent-Disposition: form-data; name="other"\r\n\r\nx.txt';
-            const { ok } = await send(f, { payload: Buffer.from('safe'), filename: hostile });
+            const refused = await send(f, { payload: Buffer.from('safe'), filename: hostile });
+            assert.equal(refused.ok, false);
+            assert.equal(refused.msg.error.code, 'INVALID_FILENAME');
+            assert.equal(serial.requests.length, 0);
+            const { ok } = await send(f, { payload: Buffer.from('safe'), filename: 'a"b.txt' });
             assert.equal(ok, true);
             const got = serial.uploads[0];
             assert.equal(got.mimetype, 'text/plain');
-            assert.equal(got.filename, 'a%22b%0D%0AContent-Disposition: form-data; name=%22other%22%0D%0A%0D%0Ax.txt');
-            assert.equal(serial.uploads.length, 1);
+            assert.equal(got.filename, 'a%22b.txt');
             assert.equal(got.sha256, sha256(Buffer.from('safe')));
         });
 

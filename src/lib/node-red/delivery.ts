@@ -1,0 +1,47 @@
+import os from 'os';
+import path from 'path';
+import type { Node, NodeAPI } from 'node-red';
+import { readOptions } from '../options/read';
+import { DeliveryHooks, DirectDelivery, DiskDelivery, Delivery } from '../outbox/delivery';
+import { OUTBOX_OPTIONS } from '../rules/options';
+import { sharedCatalog } from './i18n';
+import type { ActivityStatus } from './status';
+
+/** Where outboxes live unless a node names another folder: <user dir>/serial-mfg-outbox. */
+export function outboxBase(RED: NodeAPI, configured?: string): string {
+    return configured || path.join(RED.settings.userDir ?? path.join(os.homedir(), '.node-red'), 'serial-mfg-outbox');
+}
+
+/**
+ * A node's delivery from its Outbox settings: through <folder>/<node id>/ on disk (the default), or
+ * direct. The status shows the outbox's queue and problems; going offline or held is logged once.
+ */
+export function deliveryFor<R>(
+    RED: NodeAPI, node: Node & { name?: string }, stored: Record<string, unknown>, status: ActivityStatus,
+    hooks: Omit<DeliveryHooks<R>, 'queue' | 'problem'> & { parallel: () => number; firstWaitMs: number },
+): Delivery {
+    const options = readOptions(OUTBOX_OPTIONS, stored);
+    if (options.outbox === 'off') return new DirectDelivery(hooks);
+    const text = sharedCatalog(RED);
+    let reported: string | undefined;
+    return new DiskDelivery(
+        {
+            dir: path.join(outboxBase(RED, options.outboxDir), node.id),
+            limits: { maxFiles: options.outboxMaxFiles, maxBytes: options.outboxMaxSize * 1048576 },
+            parallel: hooks.parallel,
+            firstWaitMs: hooks.firstWaitMs,
+            owner: { id: node.id, type: node.type, name: node.name ?? '' },
+        },
+        {
+            ...hooks,
+            queue: (s) => status.queue({ depth: s.depth, inFlight: s.inFlight, state: s.state, code: s.cause?.code }),
+            problem: (err) => {
+                if (!err) return status.queue({ depth: 0, inFlight: 0, state: 'online' });
+                status.problem(err.code);
+                // Tried again and again until it opens: said once per cause, not per try.
+                if (reported !== err.code) hooks.warn(text('warnings.outbox', { message: err.text(text) }));
+                reported = err.code;
+            },
+        },
+    );
+}

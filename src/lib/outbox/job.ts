@@ -1,0 +1,87 @@
+import fs from 'fs';
+import type { Readable } from 'stream';
+import { BufferChunks, FileIdentity, identityOf } from '../source/chunks';
+import { FileSource, fileRangeSource } from '../source/sources';
+import { close, fsync, open, JobHeader, StoredFile } from './files';
+
+/** What a node hands to a delivery: what to do (`kind`, `spec`: JSON) with which bytes. */
+export interface Work {
+    kind: string;
+    spec: unknown;
+    files: FileSource[];
+}
+
+/** A job of an outbox, as its worker runs it. */
+export interface Job {
+    readonly id: string;
+    readonly header: JobHeader;
+    /** How to read each file now: from memory, from the job file, from its copy, or from the user's file. */
+    sources: FileSource[];
+    /** Bytes on disk. */
+    bytes: number;
+    /** Each finished step's result (a multi-step job's journal). */
+    state: Record<string, unknown>;
+    /** Memory held for its sources, counted against the outbox's budget. */
+    memory: number;
+    removed: boolean;
+    /** Copies of referenced files under way. */
+    copying?: Promise<void>;
+    copies?: AbortController;
+}
+
+/** The durable progress of one job: a step's result is on disk before the next step starts. */
+export interface Journal {
+    readonly steps: Readonly<Record<string, unknown>>;
+    record(step: string, value: unknown): Promise<void>;
+}
+
+/** A source of bytes already in memory, named as checked before. */
+export function memorySource(buffer: Buffer, names: { filename: string; contentType: string }): FileSource {
+    return { size: buffer.length, ...names, buffer, open: (options) => new BufferChunks(buffer, options) };
+}
+
+export const namesOf = (f: StoredFile) => ({ filename: f.filename, contentType: f.contentType });
+
+/** File `n` of a job, read from the job file (`bytes` = where its embedded files start). */
+export function embeddedSource(jobFile: string, identity: FileIdentity, headerBytes: number, file: StoredFile): FileSource {
+    return fileRangeSource(jobFile, identity, namesOf(file), { start: headerBytes + file.at!, size: file.size });
+}
+
+/** Reads a whole (small) source into memory through its own checked stream. */
+export async function readAll(source: FileSource): Promise<Buffer> {
+    if (source.buffer) return source.buffer;
+    const chunks: Buffer[] = [];
+    for await (const chunk of source.open() as Readable) chunks.push(chunk as Buffer);
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
+/**
+ * Copies a source into a new file, through the same checked stream an upload reads (a file that
+ * changes while it is copied fails with FILE_CHANGED), syncs it, and returns the copy's identity.
+ */
+export async function copyInto(source: FileSource, target: string, signal: AbortSignal): Promise<FileIdentity> {
+    const fd = await open(target, 'wx');
+    try {
+        const stream = source.open();
+        const abort = () => stream.destroy();
+        signal.addEventListener('abort', abort, { once: true });
+        try {
+            for await (const chunk of stream as Readable) {
+                const buf = chunk as Buffer;
+                for (let done = 0; done < buf.length; ) {
+                    done += await new Promise<number>((resolve, reject) =>
+                        fs.write(fd, buf, done, buf.length - done, null, (err, n) => (err ? reject(err) : resolve(n))),
+                    );
+                }
+                stream.release(buf);
+            }
+        } finally {
+            signal.removeEventListener('abort', abort);
+        }
+        if (signal.aborted) throw new Error('aborted');
+        await fsync(fd);
+        return identityOf(await new Promise<fs.Stats>((resolve, reject) => fs.fstat(fd, (err, s) => (err ? reject(err) : resolve(s)))));
+    } finally {
+        await close(fd);
+    }
+}

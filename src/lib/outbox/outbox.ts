@@ -1,0 +1,292 @@
+import fs from 'fs';
+import path from 'path';
+import { SerialError } from '../errors/serial-error';
+import { fileRangeSource } from '../source/sources';
+import { FolderSync, headerLine, JOB_ID, JobHeader, newJobId, rename, StoredFile, unlink, writeSynced } from './files';
+import { copyInto, embeddedSource, Job, Journal, memorySource, namesOf, readAll, Work } from './job';
+import { loadJobs } from './load';
+import { OutboxLock } from './lock';
+import { snapshotMessage } from './snapshot';
+
+/**
+ * A durable, ordered queue of jobs on disk, one folder per node:
+ *
+ *   <dir>/lock              the owner (one process, one node)
+ *   <dir>/jobs/<id>.job     a job: a header line (what to do, the message to send when done), then the
+ *                           bytes of its files up to EMBED_LIMIT each
+ *   <dir>/jobs/<id>.<n>.bin the copy of a larger file n
+ *   <dir>/jobs/<id>.state   a multi-step job's progress, replaced whole after each step
+ *   <dir>/tmp/              what is being written; emptied at start
+ *   <dir>/dead-letter/<id>/ jobs refused for good, with error.json
+ *
+ * A job exists once its .job file is renamed into jobs/ (written and synced first), so a crash leaves
+ * either a whole job or nothing taken for one. A file above EMBED_LIMIT is referenced at once and
+ * copied after: until its copy is in, the job reads the user's file, checked to be the one the
+ * message named (a crash meanwhile copies it again after the restart, or reports FILE_CHANGED).
+ */
+export interface OutboxLimits {
+    maxFiles: number;
+    maxBytes: number;
+}
+
+/** Files up to this size travel inside the job file: one write, one sync, one rename, one delete. */
+export const EMBED_LIMIT = 1024 * 1024;
+/** Bytes of queued jobs kept in memory as well, so that the upload needs no read back. */
+const MEMORY_BUDGET = 32 * 1024 * 1024;
+
+export interface Added {
+    job: Job;
+    /** Message properties left out of the job (too large, or not serialisable). */
+    omitted: string[];
+}
+
+function unwritable(dir: string, err: unknown): SerialError {
+    return new SerialError('OUTBOX_UNWRITABLE', { params: { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) } });
+}
+
+export class Outbox {
+    readonly jobsDir: string;
+    readonly tmpDir: string;
+    readonly deadDir: string;
+    private readonly queue: Job[] = [];
+    private bytes = 0;
+    private memory = 0;
+    private reserved = { files: 0, bytes: 0 };
+    /** Settles once the job added last and every job before it were committed or given up. */
+    private lastCommit: Promise<void> = Promise.resolve();
+    private readonly folder: FolderSync;
+    private readonly stopping = new AbortController();
+
+    private constructor(
+        readonly dir: string,
+        private readonly limits: OutboxLimits,
+        private readonly lock: OutboxLock,
+    ) {
+        this.jobsDir = path.join(dir, 'jobs');
+        this.tmpDir = path.join(dir, 'tmp');
+        this.deadDir = path.join(dir, 'dead-letter');
+        this.folder = new FolderSync(this.jobsDir);
+    }
+
+    /** Takes the folder (OUTBOX_LOCKED if another owner has it), prepares it and loads its jobs, oldest first. */
+    static async open(dir: string, limits: OutboxLimits): Promise<Outbox> {
+        try {
+            await fs.promises.mkdir(dir, { recursive: true });
+        } catch (err) {
+            throw unwritable(dir, err);
+        }
+        const lock = await OutboxLock.acquire(dir).catch((err) => {
+            throw err instanceof SerialError ? err : unwritable(dir, err);
+        });
+        const box = new Outbox(dir, limits, lock);
+        try {
+            await box.prepare();
+            for (const job of await loadJobs(box.jobsDir, (id, reason) => box.quarantine(id, reason))) box.enqueue(job);
+        } catch (err) {
+            await lock.release();
+            throw err instanceof SerialError ? err : unwritable(dir, err);
+        }
+        for (const job of box.queue) box.copyReferenced(job);
+        return box;
+    }
+
+    private async prepare(): Promise<void> {
+        for (const d of [this.jobsDir, this.tmpDir, this.deadDir]) await fs.promises.mkdir(d, { recursive: true });
+        // Probe: a read-only folder must fail here, not after a message was accepted.
+        const probe = path.join(this.tmpDir, `.probe-${process.pid}`);
+        await fs.promises.writeFile(probe, '');
+        await fs.promises.unlink(probe);
+        for (const name of await fs.promises.readdir(this.tmpDir)) await fs.promises.rm(path.join(this.tmpDir, name), { force: true, recursive: true });
+    }
+
+    /** Jobs in arrival order. */
+    jobs(): readonly Job[] {
+        return this.queue;
+    }
+
+    stats(): { files: number; bytes: number; oldest: string | null } {
+        return { files: this.queue.length, bytes: this.bytes, oldest: this.queue[0]?.header.createdAt ?? null };
+    }
+
+    /**
+     * Commits `work` as a job: OUTBOX_FULL when it would pass the limits (a message is never dropped
+     * silently). Jobs are written side by side and committed in the order of `add` calls.
+     */
+    async add(work: Work, msg: Record<string, unknown>): Promise<Added> {
+        if (this.stopping.signal.aborted) throw new SerialError('ABORTED');
+        const snapshot = snapshotMessage(msg);
+        const expected = work.files.reduce((n, f) => n + f.size, 0) + 4096;
+        if (this.queue.length + this.reserved.files + 1 > this.limits.maxFiles || this.bytes + this.reserved.bytes + expected > this.limits.maxBytes) {
+            throw new SerialError('OUTBOX_FULL', { params: { files: this.limits.maxFiles, size: Math.round(this.limits.maxBytes / 1048576) } });
+        }
+        this.reserved.files++;
+        this.reserved.bytes += expected;
+        const id = newJobId();
+        const tmp = path.join(this.tmpDir, `${id}.job`);
+        // This job's turn to commit ends when it is committed or given up, and never before the turns of earlier jobs.
+        const previous = this.lastCommit;
+        let turnOver!: () => void;
+        this.lastCommit = previous.then(() => new Promise<void>((resolve) => (turnOver = resolve)));
+        try {
+            const embedded = await Promise.all(work.files.map((f) => (f.buffer || (f.path && f.size <= EMBED_LIMIT) ? readAll(f) : undefined)));
+            let at = 0;
+            const files: StoredFile[] = work.files.map((f, n) => {
+                const stored: StoredFile = { filename: f.filename, contentType: f.contentType, size: f.size };
+                if (embedded[n]) {
+                    stored.at = at;
+                    at += f.size;
+                } else stored.source = { path: f.path!, identity: f.identity! };
+                return stored;
+            });
+            const header: JobHeader = {
+                v: 1, kind: work.kind, createdAt: new Date().toISOString(), spec: work.spec, msg: snapshot.msg, files,
+                ...(snapshot.omitted.length ? { omitted: snapshot.omitted } : {}),
+            };
+            const line = headerLine(header);
+            const identity = await writeSynced(tmp, [line, ...embedded.filter((b): b is Buffer => !!b)]);
+            await previous;
+            await rename(tmp, path.join(this.jobsDir, `${id}.job`));
+            await this.folder.sync();
+            const keep = this.memory + at <= MEMORY_BUDGET;
+            const sources = work.files.map((f, n) => {
+                if (!embedded[n]) return f; // the user's file, checked, until its copy is in
+                return keep ? memorySource(embedded[n]!, namesOf(files[n])) : embeddedSource(path.join(this.jobsDir, `${id}.job`), identity, line.length, files[n]);
+            });
+            const job: Job = { id, header, sources, bytes: identity.size, state: {}, memory: keep ? at : 0, removed: false };
+            this.enqueue(job);
+            this.copyReferenced(job);
+            return { job, omitted: snapshot.omitted };
+        } catch (err) {
+            await unlink(tmp).catch(() => undefined);
+            if (err instanceof SerialError) throw err;
+            throw unwritable(this.dir, err);
+        } finally {
+            turnOver();
+            this.reserved.files--;
+            this.reserved.bytes -= expected;
+        }
+    }
+
+    private enqueue(job: Job): void {
+        // Ids sort in arrival order; a job retried from dead-letter goes back to its place.
+        let at = this.queue.length;
+        while (at > 0 && this.queue[at - 1].id > job.id) at--;
+        this.queue.splice(at, 0, job);
+        this.bytes += job.bytes;
+        this.memory += job.memory;
+    }
+
+    /** Copies the job's referenced files beside it; each source switches to its copy once that is in. */
+    private copyReferenced(job: Job): void {
+        const referenced = job.header.files.map((f, n) => ({ f, n })).filter(({ f, n }) => f.source && job.sources[n].path === f.source.path);
+        if (!referenced.length) return;
+        job.copies = new AbortController();
+        const { signal } = job.copies;
+        job.copying = Promise.all(
+            referenced.map(async ({ f, n }) => {
+                const name = `${job.id}.${n}.bin`;
+                const tmp = path.join(this.tmpDir, name);
+                try {
+                    const identity = await copyInto(job.sources[n], tmp, signal);
+                    if (job.removed || signal.aborted) return void (await unlink(tmp));
+                    await rename(tmp, path.join(this.jobsDir, name));
+                    await this.folder.sync();
+                    job.sources[n] = fileRangeSource(path.join(this.jobsDir, name), identity, namesOf(f));
+                    job.bytes += identity.size;
+                    this.bytes += identity.size;
+                } catch {
+                    // The user's file changed or went (its upload will say so), or the disk refused: the
+                    // job keeps reading the user's file.
+                    await unlink(tmp).catch(() => undefined);
+                }
+            }),
+        ).then(() => undefined);
+    }
+
+    /** The durable journal of a multi-step job. */
+    journal(job: Job): Journal {
+        let writing = Promise.resolve();
+        let version = 0;
+        const write = async () => {
+            const tmp = path.join(this.tmpDir, `${job.id}.state.${++version}`);
+            await writeSynced(tmp, [Buffer.from(JSON.stringify(job.state))]);
+            await rename(tmp, path.join(this.jobsDir, `${job.id}.state`));
+            await this.folder.sync();
+        };
+        return {
+            steps: job.state,
+            record: (step, value) => {
+                job.state[step] = value;
+                writing = writing.then(write, write);
+                return writing.catch((err) => {
+                    throw unwritable(this.dir, err);
+                });
+            },
+        };
+    }
+
+    /** Delivered: the job leaves the queue and the disk (the .job first: without it nothing is taken for a job). */
+    async remove(job: Job): Promise<void> {
+        this.forget(job);
+        job.copies?.abort();
+        await job.copying;
+        for (const name of this.filesOf(job)) await unlink(path.join(this.jobsDir, name));
+    }
+
+    /** Refused for good: the job moves to dead-letter/<id>/ with the reason beside it. Returns its folder. */
+    async deadLetter(job: Job, err: SerialError): Promise<string> {
+        this.forget(job);
+        await job.copying;
+        return this.quarantine(job.id, { code: err.code, statusCode: err.statusCode, message: err.message }, this.filesOf(job));
+    }
+
+    /** Moves a job's files into dead-letter/<id>/ with error.json; also for a job that cannot even be read. */
+    async quarantine(id: string, reason: Record<string, unknown>, names?: string[]): Promise<string> {
+        if (!JOB_ID.test(id)) throw new Error(`not a job id: ${id}`);
+        const target = path.join(this.deadDir, id);
+        await fs.promises.mkdir(target, { recursive: true });
+        const present = names ?? (await fs.promises.readdir(this.jobsDir)).filter((n) => n.startsWith(`${id}.`));
+        for (const name of present) await rename(path.join(this.jobsDir, name), path.join(target, name)).catch(() => undefined);
+        await fs.promises.writeFile(path.join(target, 'error.json'), JSON.stringify({ ...reason, at: new Date().toISOString() }, null, 2));
+        return target;
+    }
+
+    /** A job back from dead-letter/: into the queue at its place, with its progress so far. */
+    async readmit(id: string): Promise<Job | undefined> {
+        if (!JOB_ID.test(id)) return undefined;
+        const from = path.join(this.deadDir, id);
+        const names = (await fs.promises.readdir(from)).filter((n) => n.startsWith(`${id}.`));
+        for (const name of names) await rename(path.join(from, name), path.join(this.jobsDir, name));
+        await this.folder.sync();
+        await fs.promises.rm(from, { recursive: true, force: true });
+        const [job] = await loadJobs(this.jobsDir, (bad, reason) => this.quarantine(bad, reason), id);
+        if (job) {
+            this.enqueue(job);
+            this.copyReferenced(job);
+        }
+        return job;
+    }
+
+    /** Stops copies under way and lets the folder go. */
+    async close(): Promise<void> {
+        this.stopping.abort();
+        for (const job of this.queue) job.copies?.abort();
+        await Promise.allSettled(this.queue.map((j) => j.copying));
+        await this.lock.release();
+    }
+
+    private filesOf(job: Job): string[] {
+        if (job.header.v === 0) return [`${job.id}.json`, `${job.id}.bin`]; // a job of 0.1.0
+        return [`${job.id}.job`, ...job.header.files.map((_f, n) => `${job.id}.${n}.bin`), `${job.id}.state`];
+    }
+
+    private forget(job: Job): void {
+        job.removed = true;
+        const at = this.queue.indexOf(job);
+        if (at < 0) return;
+        this.queue.splice(at, 1);
+        this.bytes -= job.bytes;
+        this.memory -= job.memory;
+        job.memory = 0;
+    }
+}
