@@ -20,3 +20,24 @@ function readJobFile(file) {
 }
 
 module.exports = { committedJobs, readJobFile };
+
+/**
+ * Writes a committed job by hand, as an earlier run would have left it (for resume and attack tests).
+ * @param {string} jobsDir @param {string} id
+ * @param {{filename: string, contentType?: string, bytes: Buffer}[]} files @param {Record<string, unknown>} [msg]
+ */
+function writeJob(jobsDir, id, files, msg = {}) {
+    fs.mkdirSync(jobsDir, { recursive: true });
+    let at = 0;
+    const header = {
+        v: 1, kind: 'upload', createdAt: new Date().toISOString(), spec: {}, msg,
+        files: files.map((f) => {
+            const entry = { filename: f.filename, contentType: f.contentType ?? 'application/octet-stream', size: f.bytes.length, at };
+            at += f.bytes.length;
+            return entry;
+        }),
+    };
+    fs.writeFileSync(path.join(jobsDir, `${id}.job`), Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...files.map((f) => f.bytes)]));
+}
+
+module.exports.writeJob = writeJob;

@@ -31,7 +31,7 @@ const DRAIN_BEFORE_ANSWER_LIMIT = 1024 * 1024;
 const HEAD_CAPTURE_BYTES = 64 * 1024;
 /** JSON request bodies larger than this get 413. */
 const JSON_BODY_LIMIT = 1024 * 1024;
-const FAULT_MODES = new Set(['status', 'retryAfter', 'stall', 'drop', 'badJson', 'notJson']);
+const FAULT_MODES = new Set(['status', 'retryAfter', 'stall', 'drop', 'badJson', 'notJson', 'trickle', 'lostAnswer']);
 const DATUM_TYPE_RE = /^[A-Z][A-Z_]*$/;
 
 /**
@@ -51,13 +51,15 @@ const DATUM_TYPE_RE = /^[A-Z][A-Z_]*$/;
 
 /**
  * @typedef {object} FaultSpec
- * @property {'status'|'retryAfter'|'stall'|'drop'|'badJson'|'notJson'} mode
+ * @property {'status'|'retryAfter'|'stall'|'drop'|'badJson'|'notJson'|'trickle'|'lostAnswer'} mode
+ *   lostAnswer: the request is served as usual (an upload is stored), then the connection is cut instead of answering
  * @property {number} [count=1]       how many matching requests get this fault (Infinity allowed)
  * @property {number} [status]        for 'status' (default 500) and 'retryAfter' (default 429)
  * @property {any} [body]             for 'status'/'retryAfter': response body (object → JSON, string → text)
  * @property {Record<string,string>} [headers] extra response headers for 'status'/'retryAfter'
  * @property {string|number} [retryAfter='1'] Retry-After header value for 'retryAfter'
  * @property {number} [afterBytes=0]  for 'stall'/'drop': body bytes to read first
+ * @property {number} [intervalMs=2000] for 'trickle': the answer's bytes come one per interval
  * @property {string} [path]          path prefix to match (default '/files')
  * @property {string} [method]        method to match (default 'POST' when path is not given, any method otherwise)
  */
@@ -403,6 +405,13 @@ async function startStandIn(options) {
   function send(ctx, status, body, headers = {}) {
     const { res, rec } = ctx;
     if (res.headersSent || res.destroyed || res.writableEnded) return;
+    if (ctx.loseAnswer) {
+      rec.fault = 'lostAnswer';
+      rec.status = null;
+      log(`${rec.method} ${rec.path} -> ${status}, answer lost (fault)`);
+      res.socket?.destroy();
+      return;
+    }
     rec.status = status;
     if (body === undefined) body = { error: http.STATUS_CODES[status] || `HTTP ${status}` };
     let payload;
@@ -512,6 +521,22 @@ async function startStandIn(options) {
             { 'Content-Type': 'text/html; charset=utf-8' });
         }, () => {});
         return;
+      case 'trickle': {
+        // Reads the whole request, then answers a byte at a time: never still for long, never done.
+        drain(ctx).then(() => {
+          const body = Buffer.from(JSON.stringify({ error: 'slowly' }));
+          ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+          let at = 0;
+          const tick = () => {
+            if (ctx.res.destroyed || at >= body.length) return;
+            ctx.res.write(body.subarray(at, ++at));
+            const t = setTimeout(() => { timers.delete(t); tick(); }, f.intervalMs ?? 2000);
+            timers.add(t);
+          };
+          tick();
+        }, () => {});
+        return;
+      }
       case 'stall': {
         const after = f.afterBytes ?? 0;
         log(`${rec.method} ${rec.path} stalled (fault)`);
@@ -559,11 +584,12 @@ async function startStandIn(options) {
     };
     requests.push(rec);
     /** @type {Ctx} */
-    const ctx = { req, res, rec, url, expectContinue, continued: false };
+    const ctx = /** @type {Ctx} */ ({ req, res, rec, url, expectContinue, continued: false });
     req.on('error', () => { /* client aborted; handled where the body is read */ });
 
     const fault = takeFault(req.method || '', url.pathname);
-    if (fault) return applyFault(ctx, fault);
+    if (fault && fault.mode === 'lostAnswer') ctx.loseAnswer = true;
+    else if (fault) return applyFault(ctx, fault);
 
     if (!authorized) return reject(ctx, 401, { error: 'Unauthorized' }, { 'WWW-Authenticate': 'Bearer' });
 

@@ -76,7 +76,7 @@ export function pathSource(raw: string, names: NameOptions = {}): Promise<FileSo
     // Callback fs wrapped by hand: half the cost of fs.promises per call.
     return new Promise((resolve, reject) =>
         fs.stat(abs, (err, stat) => {
-            if (err) return reject(err.code === 'ENOENT' || err.code === 'ENOTDIR' ? notFound(abs) : statError(err, abs));
+            if (err) return reject(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG'].includes(err.code ?? '') ? notFound(abs) : statError(err, abs));
             if (!stat.isFile()) return reject(new SerialError('NOT_A_FILE', { params: { path: abs } }));
             resolve(fileRangeSource(abs, identityOf(stat), { filename, contentType }));
         }),
