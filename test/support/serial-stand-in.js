@@ -587,7 +587,7 @@ async function startStandIn(options) {
     const ctx = /** @type {Ctx} */ ({ req, res, rec, url, expectContinue, continued: false });
     req.on('error', () => { /* client aborted; handled where the body is read */ });
 
-    const fault = takeFault(req.method || '', url.pathname);
+    const fault = takeFault(req.method || '', url.pathname) ?? chaosFault(req.method || '', url.pathname);
     if (fault && fault.mode === 'lostAnswer') ctx.loseAnswer = true;
     else if (fault) return applyFault(ctx, fault);
 
@@ -999,6 +999,14 @@ async function startStandIn(options) {
 
   // ------------------------------------------------------------------ control API
 
+  /** A fault chosen per request by `standIn.chaos`, if set: faults spread over a long run. @param {string} method @param {string} pathname */
+  function chaosFault(method, pathname) {
+    const spec = typeof standIn.chaos === 'function' ? standIn.chaos(method, pathname) : null;
+    if (!spec) return null;
+    if (!FAULT_MODES.has(spec.mode)) throw new TypeError(`chaos: unknown mode ${spec.mode}`);
+    return { ...spec, remaining: 1 };
+  }
+
   /** @param {FaultSpec} spec */
   function fault(spec) {
     if (!spec || !FAULT_MODES.has(spec.mode)) {
@@ -1035,6 +1043,7 @@ async function startStandIn(options) {
     uploads.length = 0;
     requests.length = 0;
     faults.length = 0;
+    standIn.chaos = null;
     datasets.length = 0;
     entries.clear();
     bodies.clear();
@@ -1065,6 +1074,8 @@ async function startStandIn(options) {
     faults,
     /** @type {((upload: any) => void) | null} */
     onUpload: opts.onUpload || null,
+    /** @type {((method: string, path: string) => FaultSpec | null) | null} a fault for this request, or none */
+    chaos: null,
     fault,
     setDown,
     reset,
