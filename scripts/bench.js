@@ -29,7 +29,7 @@ const { fork, spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { startNodeRed, PROJECT } = require('./lib/nodered');
+const { startNodeRed, PROJECT } = require('../harness/nodered');
 const { coreFlow, oursFlow } = require('./bench/flows');
 const { MiB, cpuMs, settle, resetPeak, sampler, idleRss, makeBigFile, makeSmallFile, median, sleep } = require('./bench/measure');
 

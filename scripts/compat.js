@@ -14,9 +14,9 @@
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
-const { PROJECT } = require('./lib/nodered');
-const { packProject, installCheck, run } = require('./lib/install-check');
-const { startStandIn } = require('../test/support/serial-stand-in');
+const { PROJECT } = require('../harness/nodered');
+const { packProject, installCheck, run } = require('../harness/install-check');
+const { startStandIn } = require('../harness/serial-stand-in');
 
 const SCRATCH = path.join(PROJECT, '.compat');
 /** @type {Array<{nodeRed: string, node: 'system' | '22'}>} */

@@ -14,8 +14,8 @@
 const fs = require('fs');
 const net = require('net');
 const path = require('path');
-const { startNodeRed, freePort, PROJECT } = require('./lib/nodered');
-const { startStandIn } = require('../test/support/serial-stand-in');
+const { startNodeRed, freePort, PROJECT } = require('../harness/nodered');
+const { startStandIn } = require('../harness/serial-stand-in');
 
 const EXAMPLE = path.join(PROJECT, 'examples', 'Upload a file from a path.json');
 const DEMO_DIR = path.join(PROJECT, '.demo');

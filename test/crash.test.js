@@ -10,8 +10,8 @@ const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { startStandIn } = require('./support/serial-stand-in');
-const { startNodeRed } = require('../scripts/lib/nodered');
+const { startStandIn } = require('../harness/serial-stand-in');
+const { startNodeRed } = require('../harness/nodered');
 const { API_KEY } = require('./support/secrets');
 const { scan } = require('./support/leak-guard');
 

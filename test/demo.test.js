@@ -5,8 +5,8 @@ const assert = require('node:assert/strict');
 const { execFile } = require('child_process');
 const path = require('path');
 const { promisify } = require('util');
-const { startStandIn } = require('./support/serial-stand-in');
-const { freePort } = require('../scripts/lib/nodered');
+const { startStandIn } = require('../harness/serial-stand-in');
+const { freePort } = require('../harness/nodered');
 const { API_KEY } = require('./support/secrets');
 const { scan } = require('./support/leak-guard');
 

@@ -2,9 +2,9 @@
 'use strict';
 const assert = require('node:assert/strict');
 const crypto = require('crypto');
-const { startStandIn } = require('./support/serial-stand-in');
+const { startStandIn } = require('../harness/serial-stand-in');
 const { startBlackhole } = require('./support/blackhole');
-const { startSlowProxy } = require('./support/slow-proxy');
+const { startSlowProxy } = require('../harness/slow-proxy');
 const { loadUploadFlow, send, unload } = require('./support/flow');
 const { API_KEY } = require('./support/secrets');
 

@@ -8,7 +8,7 @@
 const assert = require('node:assert/strict');
 const fs = require('fs');
 const path = require('path');
-const { run } = require('../scripts/lib/install-check');
+const { run } = require('../harness/install-check');
 const { SECRETS } = require('./support/secrets');
 
 const ROOT = path.resolve(__dirname, '..');

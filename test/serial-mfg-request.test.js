@@ -1,7 +1,7 @@
 // @ts-check
 'use strict';
 const assert = require('node:assert/strict');
-const { startStandIn } = require('./support/serial-stand-in');
+const { startStandIn } = require('../harness/serial-stand-in');
 const { helper, loadRequestFlow, request } = require('./support/request-flow');
 const { API_KEY, WRONG_KEY } = require('./support/secrets');
 

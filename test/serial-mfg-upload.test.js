@@ -5,7 +5,7 @@ const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { startStandIn } = require('./support/serial-stand-in');
+const { startStandIn } = require('../harness/serial-stand-in');
 const { loadUploadFlow, send, unload } = require('./support/flow');
 const { WRONG_KEY } = require('./support/secrets');
 

@@ -11,10 +11,10 @@ const assert = require('node:assert/strict');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { startStandIn } = require('./support/serial-stand-in');
+const { startStandIn } = require('../harness/serial-stand-in');
 const { API_KEY } = require('./support/secrets');
 const { scan } = require('./support/leak-guard');
-const { packProject, installCheck, PKG } = require('../scripts/lib/install-check');
+const { packProject, installCheck, PKG } = require('../harness/install-check');
 
 describe('smoke: packed, installed and run as a user would', function () {
     this.timeout(90000);

@@ -9,7 +9,7 @@
  * Child → parent: {t: 'ready', url} | {t: 'upload', filename, size, sha256, at, durationMs}
  *                 | {t: 'reset'} | {t: 'stats', connections} | {t: 'closedIdle'}
  */
-const { startStandIn } = require('../../test/support/serial-stand-in');
+const { startStandIn } = require('../../harness/serial-stand-in');
 
 async function main() {
     const apiKey = process.env.BENCH_API_KEY;

@@ -6,7 +6,7 @@ const { Readable } = require('stream');
 const { SerialClient } = require('../../../nodes/lib/serial/client');
 const { SerialError } = require('../../../nodes/lib/errors/serial-error');
 const { bufferSource } = require('../../../nodes/lib/source/sources');
-const { startStandIn } = require('../../support/serial-stand-in');
+const { startStandIn } = require('../../../harness/serial-stand-in');
 const { API_KEY } = require('../../support/secrets');
 
 const options = { attempts: 3, backoffMs: 10, stallMs: 5000, connectMs: 2000, responseMs: 10000 };

@@ -10,7 +10,7 @@
  * faults (status codes, Retry-After, stalls, dropped connections, bad bodies, refused connections).
  *
  * Library:  const { startStandIn } = require('./serial-stand-in');
- * CLI:      node test/support/serial-stand-in.js --port 8087 --host 127.0.0.1 --api-key demo-key [--store DIR] [--log]
+ * CLI:      node harness/serial-stand-in.js --port 8087 --host 127.0.0.1 --api-key demo-key [--store DIR] [--log]
  *
  * Dependencies: Node built-ins and busboy only. Uploads are streamed (hashed, optionally written to disk),
  * never buffered, so multi-GiB bodies use constant memory.
@@ -1118,7 +1118,7 @@ async function main() {
     process.exit(2);
   }
   if (args.help) {
-    console.log('usage: node test/support/serial-stand-in.js --api-key KEY [--port 8087] [--host 127.0.0.1] [--store DIR] [--log]');
+    console.log('usage: node harness/serial-stand-in.js --api-key KEY [--port 8087] [--host 127.0.0.1] [--store DIR] [--log]');
     return;
   }
   const apiKey = typeof args['api-key'] === 'string' ? args['api-key'] : process.env.SERIAL_STAND_IN_API_KEY;

@@ -8,7 +8,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { startStandIn } = require('./support/serial-stand-in');
+const { startStandIn } = require('../harness/serial-stand-in');
 
 const KEY = 'secret-test-key-6b1f';
 const AUTH = `Bearer ${KEY}`;
@@ -524,7 +524,7 @@ describe('serial stand-in server', function () {
   describe('CLI', () => {
     it('prints the URL (never the key) and stops on SIGTERM', async () => {
       const secret = 'cli-secret-9f3a';
-      const child = spawn(process.execPath, [path.join(__dirname, 'support', 'serial-stand-in.js'),
+      const child = spawn(process.execPath, [path.join(__dirname, '..', 'harness', 'serial-stand-in.js'),
         '--port', '0', '--host', '127.0.0.1', '--api-key', secret], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stderr.on('data', (c) => { out += c; });

@@ -11,7 +11,7 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 
-const PROJECT = path.resolve(__dirname, '..', '..');
+const PROJECT = path.resolve(__dirname, '..');
 
 /** A free TCP port on loopback. */
 function freePort() {
