@@ -60,7 +60,10 @@ async function installPackage(tgz, userDir) {
     const pkgJson = path.join(userDir, 'package.json');
     // The package.json Node-RED itself creates in a new user directory.
     if (!fs.existsSync(pkgJson)) {
-        fs.writeFileSync(pkgJson, JSON.stringify({ name: 'node-red-project', description: 'A Node-RED Project', version: '0.0.1', private: true }, null, 4));
+        fs.writeFileSync(
+            pkgJson,
+            JSON.stringify({ name: 'node-red-project', description: 'A Node-RED Project', version: '0.0.1', private: true }, null, 4),
+        );
     }
     await run('npm', ['install', ...PALETTE_NPM_ARGS, '--prefix', userDir, '--', tgz], { cwd: userDir });
     const installed = path.join(userDir, 'node_modules', PKG.name);
@@ -107,7 +110,8 @@ function checkNodeTypes(nodeSets) {
         else if (set.err) problems.push(`${type}: ${set.err}`);
         else if (set.version !== PKG.version) problems.push(`${type}: version ${set.version}, expected ${PKG.version}`);
         else if (!set.enabled) problems.push(`${type}: disabled`);
-        else if (!Array.isArray(set.types) || !set.types.includes(type)) problems.push(`${type}: not registered (types ${JSON.stringify(set.types)})`);
+        else if (!Array.isArray(set.types) || !set.types.includes(type))
+            problems.push(`${type}: not registered (types ${JSON.stringify(set.types)})`);
     }
     return { ok: problems.length === 0, problems };
 }

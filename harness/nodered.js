@@ -62,10 +62,14 @@ async function startNodeRed(opts = {}) {
     };
     fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
 
-    const child = spawn(opts.nodeBin ?? process.execPath, [...(opts.nodeArgs ?? []), redJs, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
-        env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false', ...opts.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+        opts.nodeBin ?? process.execPath,
+        [...(opts.nodeArgs ?? []), redJs, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')],
+        {
+            env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false', ...opts.env },
+            stdio: ['ignore', 'pipe', 'pipe'],
+        },
+    );
     /** @type {string[]} */
     const log = [];
     let pending = '';
@@ -101,7 +105,9 @@ async function startNodeRed(opts = {}) {
                     try {
                         const res = await fetch(`${url}/settings`);
                         if (res.ok) return runtime;
-                    } catch { /* not listening yet */ }
+                    } catch {
+                        /* not listening yet */
+                    }
                 }
                 await new Promise((r) => setTimeout(r, 100));
             }

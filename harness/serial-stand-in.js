@@ -75,7 +75,10 @@ function redactHeaders(headers) {
 
 /** @param {string} name */
 function sanitiseFilename(name) {
-  const cleaned = name.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_');
+  const cleaned = name
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^\.+/, '_');
   return (cleaned || 'file').slice(0, 120);
 }
 
@@ -92,11 +95,14 @@ function parseBoundary(contentType) {
  */
 function firstPartHeaders(head, boundary) {
   const delim = Buffer.from(`--${boundary}`, 'latin1');
-  let at = -1;
+  let at;
   for (let from = 0; ;) {
     const i = head.indexOf(delim, from);
     if (i < 0) return null;
-    if (i === 0 || (i >= 2 && head[i - 2] === 13 && head[i - 1] === 10)) { at = i; break; }
+    if (i === 0 || (i >= 2 && head[i - 2] === 13 && head[i - 1] === 10)) {
+      at = i;
+      break;
+    }
     from = i + 1;
   }
   let start = at + delim.length;
@@ -117,13 +123,15 @@ function firstPartHeaders(head, boundary) {
 /** true when the Accept header asks for XML and not for JSON. @param {string | undefined} accept */
 function prefersXml(accept) {
   if (!accept) return false;
-  const types = accept.split(',').map((item) => {
-    const [type, ...params] = item.trim().split(';');
-    const qParam = params.map((p) => p.trim()).find((p) => p.toLowerCase().startsWith('q='));
-    return { type: type.trim().toLowerCase(), q: qParam ? Number(qParam.slice(2)) : 1 };
-  }).filter((t) => t.q > 0);
-  const json = types.some((t) => t.type === 'application/json' || t.type === 'application/*' ||
-    t.type === '*/*' || t.type.endsWith('+json'));
+  const types = accept
+    .split(',')
+    .map((item) => {
+      const [type, ...params] = item.trim().split(';');
+      const qParam = params.map((p) => p.trim()).find((p) => p.toLowerCase().startsWith('q='));
+      return { type: type.trim().toLowerCase(), q: qParam ? Number(qParam.slice(2)) : 1 };
+    })
+    .filter((t) => t.q > 0);
+  const json = types.some((t) => t.type === 'application/json' || t.type === 'application/*' || t.type === '*/*' || t.type.endsWith('+json'));
   const xml = types.some((t) => t.type === 'application/xml' || t.type === 'text/xml');
   return xml && !json;
 }
@@ -187,7 +195,10 @@ class HashWorker {
       const j = this.jobs.get(m.id);
       if (!j) return;
       if (m.t === 'a') j.ack(m.n);
-      else if (m.t === 'r') { this.jobs.delete(m.id); j.done(m); }
+      else if (m.t === 'r') {
+        this.jobs.delete(m.id);
+        j.done(m);
+      }
     });
     const failAll = (/** @type {Error} */ err) => {
       if (this.worker === w) this.worker = null;
@@ -232,13 +243,24 @@ class HashSink extends Writable {
     pool.jobs.set(this.id, {
       ack: (n) => {
         this.inFlight -= n;
-        if (this.waiting && this.inFlight <= WORKER_MAX_IN_FLIGHT / 2) { const cb = this.waiting; this.waiting = null; cb(); }
+        if (this.waiting && this.inFlight <= WORKER_MAX_IN_FLIGHT / 2) {
+          const cb = this.waiting;
+          this.waiting = null;
+          cb();
+        }
       },
-      done: (r) => { this.result = r; const cb = this.finalCb; this.finalCb = null; if (cb) cb(); },
+      done: (r) => {
+        this.result = r;
+        const cb = this.finalCb;
+        this.finalCb = null;
+        if (cb) cb();
+      },
       fail: (err) => {
         const cb = this.waiting || this.finalCb;
-        this.waiting = null; this.finalCb = null;
-        if (cb) cb(err); else this.destroy(err);
+        this.waiting = null;
+        this.finalCb = null;
+        if (cb) cb(err);
+        else this.destroy(err);
       },
     });
   }
@@ -252,8 +274,7 @@ class HashSink extends Writable {
     this.batch = null;
     this.batchLen = 0;
     this.inFlight += len;
-    this.worker.postMessage({ t: 'd', id: this.id, buf: len === buf.byteLength ? buf : buf.slice(0, len) },
-      len === buf.byteLength ? [buf] : []);
+    this.worker.postMessage({ t: 'd', id: this.id, buf: len === buf.byteLength ? buf : buf.slice(0, len) }, len === buf.byteLength ? [buf] : []);
   }
 
   /** @param {Buffer} chunk @param {BufferEncoding} _enc @param {(err?: Error | null) => void} cb */
@@ -267,7 +288,10 @@ class HashSink extends Writable {
     }
     let off = 0;
     while (off < chunk.length) {
-      if (!this.batch) { this.batch = Buffer.allocUnsafeSlow(WORKER_BATCH_BYTES); this.batchLen = 0; }
+      if (!this.batch) {
+        this.batch = Buffer.allocUnsafeSlow(WORKER_BATCH_BYTES);
+        this.batchLen = 0;
+      }
       const n = chunk.copy(this.batch, this.batchLen, off);
       this.batchLen += n;
       off += n;
@@ -284,7 +308,10 @@ class HashSink extends Writable {
       cb();
       return;
     }
-    if (!this.worker) { cb(new Error('hash worker unavailable')); return; }
+    if (!this.worker) {
+      cb(new Error('hash worker unavailable'));
+      return;
+    }
     this.flushBatch();
     this.finalCb = cb;
     this.worker.postMessage({ t: 'e', id: this.id });
@@ -372,7 +399,11 @@ async function startStandIn(options) {
 
   function stopListening() {
     return new Promise((resolve) => {
-      if (!server.listening) { destroySockets(); resolve(undefined); return; }
+      if (!server.listening) {
+        destroySockets();
+        resolve(undefined);
+        return;
+      }
       server.close(() => resolve(undefined));
       destroySockets();
     });
@@ -388,6 +419,7 @@ async function startStandIn(options) {
    * @property {URL} url
    * @property {boolean} expectContinue
    * @property {boolean} continued
+   * @property {boolean} [loseAnswer] served, but the answer is never sent (fault lostAnswer)
    */
 
   /** Allow the client to send its body (answers `Expect: 100-continue`). @param {Ctx} ctx */
@@ -447,9 +479,15 @@ async function startStandIn(options) {
   function linger(ctx) {
     const { req } = ctx;
     if (req.readableEnded) return;
-    const timer = setTimeout(() => { timers.delete(timer); if (!req.readableEnded) req.socket.destroy(); }, lingerMs);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (!req.readableEnded) req.socket.destroy();
+    }, lingerMs);
     timers.add(timer);
-    finished(req, () => { clearTimeout(timer); timers.delete(timer); });
+    finished(req, () => {
+      clearTimeout(timer);
+      timers.delete(timer);
+    });
     req.resume();
   }
 
@@ -468,7 +506,7 @@ async function startStandIn(options) {
   function reject(ctx, status, body, headers = {}) {
     const { req } = ctx;
     const chunked = req.headers['transfer-encoding'] !== undefined;
-    const length = chunked ? Infinity : contentLengthOf(req) ?? 0;
+    const length = chunked ? Infinity : (contentLengthOf(req) ?? 0);
     if (ctx.expectContinue && !ctx.continued) {
       // The client is waiting for 100 Continue: answer now, it will not send the body.
       send(ctx, status, body, { ...headers, Connection: 'close' });
@@ -476,7 +514,12 @@ async function startStandIn(options) {
       return;
     }
     if (req.readableEnded || length <= DRAIN_BEFORE_ANSWER_LIMIT) {
-      drain(ctx).then(() => send(ctx, status, body, headers), () => { /* client went away */ });
+      drain(ctx).then(
+        () => send(ctx, status, body, headers),
+        () => {
+          /* client went away */
+        },
+      );
       return;
     }
     send(ctx, status, body, headers);
@@ -508,43 +551,64 @@ async function startStandIn(options) {
         /** @type {Record<string,string>} */
         const headers = { ...(f.headers || {}) };
         if (f.mode === 'retryAfter') headers['Retry-After'] = String(f.retryAfter ?? '1');
-        req.on('data', (c) => { rec.bodyBytes += c.length; });
-        drain(ctx).then(() => send(ctx, status, f.body, headers), () => {});
+        req.on('data', (c) => {
+          rec.bodyBytes += c.length;
+        });
+        drain(ctx).then(
+          () => send(ctx, status, f.body, headers),
+          () => {},
+        );
         return;
       }
       case 'badJson':
       case 'notJson':
-        req.on('data', (c) => { rec.bodyBytes += c.length; });
-        drain(ctx).then(() => {
-          if (f.mode === 'badJson') send(ctx, 200, { ok: true });
-          else send(ctx, 200, '<!DOCTYPE html><html><body><h1>Welcome</h1></body></html>',
-            { 'Content-Type': 'text/html; charset=utf-8' });
-        }, () => {});
+        req.on('data', (c) => {
+          rec.bodyBytes += c.length;
+        });
+        drain(ctx).then(
+          () => {
+            if (f.mode === 'badJson') send(ctx, 200, { ok: true });
+            else send(ctx, 200, '<!DOCTYPE html><html><body><h1>Welcome</h1></body></html>', { 'Content-Type': 'text/html; charset=utf-8' });
+          },
+          () => {},
+        );
         return;
       case 'trickle': {
         // Reads the whole request, then answers a byte at a time: never still for long, never done.
-        drain(ctx).then(() => {
-          const body = Buffer.from(JSON.stringify({ error: 'slowly' }));
-          ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
-          let at = 0;
-          const tick = () => {
-            if (ctx.res.destroyed || at >= body.length) return;
-            ctx.res.write(body.subarray(at, ++at));
-            const t = setTimeout(() => { timers.delete(t); tick(); }, f.intervalMs ?? 2000);
-            timers.add(t);
-          };
-          tick();
-        }, () => {});
+        drain(ctx).then(
+          () => {
+            const body = Buffer.from(JSON.stringify({ error: 'slowly' }));
+            ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+            let at = 0;
+            const tick = () => {
+              if (ctx.res.destroyed || at >= body.length) return;
+              ctx.res.write(body.subarray(at, ++at));
+              const t = setTimeout(() => {
+                timers.delete(t);
+                tick();
+              }, f.intervalMs ?? 2000);
+              timers.add(t);
+            };
+            tick();
+          },
+          () => {},
+        );
         return;
       }
       case 'stall': {
         const after = f.afterBytes ?? 0;
         log(`${rec.method} ${rec.path} stalled (fault)`);
-        if (after <= 0) { req.pause(); return; }
+        if (after <= 0) {
+          req.pause();
+          return;
+        }
         beginBody(ctx);
         const onData = (/** @type {Buffer} */ c) => {
           rec.bodyBytes += c.length;
-          if (rec.bodyBytes >= after) { req.pause(); req.off('data', onData); }
+          if (rec.bodyBytes >= after) {
+            req.pause();
+            req.off('data', onData);
+          }
         };
         req.on('data', onData);
         return;
@@ -552,7 +616,10 @@ async function startStandIn(options) {
       case 'drop': {
         const after = f.afterBytes ?? 0;
         log(`${rec.method} ${rec.path} dropped (fault)`);
-        if (after <= 0) { req.socket.destroy(); return; }
+        if (after <= 0) {
+          req.socket.destroy();
+          return;
+        }
         beginBody(ctx);
         req.on('data', (c) => {
           rec.bodyBytes += c.length;
@@ -571,7 +638,11 @@ async function startStandIn(options) {
   /** @param {http.IncomingMessage} req @param {http.ServerResponse} res @param {boolean} expectContinue */
   function handle(req, res, expectContinue) {
     let url;
-    try { url = new URL(req.url || '/', 'http://stand-in.invalid'); } catch { url = new URL('http://stand-in.invalid/'); }
+    try {
+      url = new URL(req.url || '/', 'http://stand-in.invalid');
+    } catch {
+      url = new URL('http://stand-in.invalid/');
+    }
     const authorized = req.headers.authorization === expectedAuth;
     const rec = {
       method: req.method,
@@ -585,7 +656,9 @@ async function startStandIn(options) {
     requests.push(rec);
     /** @type {Ctx} */
     const ctx = /** @type {Ctx} */ ({ req, res, rec, url, expectContinue, continued: false });
-    req.on('error', () => { /* client aborted; handled where the body is read */ });
+    req.on('error', () => {
+      /* client aborted; handled where the body is read */
+    });
 
     const fault = takeFault(req.method || '', url.pathname) ?? chaosFault(req.method || '', url.pathname);
     if (fault && fault.mode === 'lostAnswer') ctx.loseAnswer = true;
@@ -609,7 +682,11 @@ async function startStandIn(options) {
     } else if (entryMatch) {
       allowed = ['GET', 'PUT', 'PATCH'];
       let id;
-      try { id = decodeURIComponent(entryMatch[1]); } catch { id = entryMatch[1]; }
+      try {
+        id = decodeURIComponent(entryMatch[1]);
+      } catch {
+        id = entryMatch[1];
+      }
       if (m === 'GET') route = () => getEntry(ctx, id);
       else if (m === 'PUT') route = () => addDatum(ctx, id);
       else if (m === 'PATCH') route = () => patchEntry(ctx, id);
@@ -620,11 +697,13 @@ async function startStandIn(options) {
     }
     if (!allowed) return reject(ctx, 404, { error: `Not Found: ${m} ${p}` });
     if (!route) return reject(ctx, 405, { error: `Method ${m} not allowed on ${p}` }, { Allow: allowed.join(', ') });
-    Promise.resolve().then(route).catch((err) => {
-      log(`internal error: ${err && err.stack ? err.stack : err}`);
-      if (!res.headersSent) send(ctx, 500, { error: 'Internal Server Error' }, { Connection: 'close' });
-      else res.destroy();
-    });
+    Promise.resolve()
+      .then(route)
+      .catch((err) => {
+        log(`internal error: ${err && err.stack ? err.stack : err}`);
+        if (!res.headersSent) send(ctx, 500, { error: 'Internal Server Error' }, { Connection: 'close' });
+        else res.destroy();
+      });
   }
 
   // ------------------------------------------------------------------ POST /files
@@ -654,7 +733,9 @@ async function startStandIn(options) {
     const id = crypto.randomUUID();
     const folder = crypto.randomUUID();
     /** @type {string | null} */ let failure = null;
-    const fail = (/** @type {string} */ msg) => { if (!failure) failure = msg; };
+    const fail = (/** @type {string} */ msg) => {
+      if (!failure) failure = msg;
+    };
     /** @type {{ filename: string, mimeType: string, encoding: string } | null} */ let fileInfo = null;
     /** @type {HashSink | null} */ let sink = null;
     /** @type {string | undefined} */ let storedPath;
@@ -674,32 +755,53 @@ async function startStandIn(options) {
       }
     });
 
-    bb.on('file', (/** @type {string} */ name, /** @type {import('node:stream').Readable} */ stream,
-      /** @type {{ filename: string, mimeType: string, encoding: string }} */ info) => {
-      if (fileInfo) { fail('more than one file part: exactly one part named "file" is allowed'); stream.resume(); return; }
-      if (name !== 'file') { fail(`unexpected file part "${name}": the file part must be named "file"`); stream.resume(); return; }
-      if (!info.filename) { fail('the file part has an empty filename'); stream.resume(); return; }
-      fileInfo = info;
-      if (storeDir) {
-        storedPath = path.join(storeDir, `${id}-${sanitiseFilename(info.filename)}`);
-        ws = fs.createWriteStream(storedPath);
-      }
-      const hashSink = new HashSink(contentLength >= hashWorkerThreshold ? hashWorker : null);
-      sink = hashSink;
-      /** @param {import('node:stream').Readable | import('node:stream').Writable} st */
-      const done = (st) => new Promise((resolve, rejectFile) => finished(st, (err) => (err ? rejectFile(err) : resolve(undefined))));
-      const waits = [done(stream), done(hashSink)];
-      stream.pipe(hashSink);
-      if (ws) {
-        waits.push(done(ws));
-        stream.pipe(ws);
-      }
-      fileDone = Promise.all(waits).then(() => {}, (err) => {
-        hashSink.destroy();
-        throw err;
-      });
-      fileDone.catch(() => {}); // awaited below
-    });
+    bb.on(
+      'file',
+      (
+        /** @type {string} */ name,
+        /** @type {import('node:stream').Readable} */ stream,
+        /** @type {{ filename: string, mimeType: string, encoding: string }} */ info,
+      ) => {
+        if (fileInfo) {
+          fail('more than one file part: exactly one part named "file" is allowed');
+          stream.resume();
+          return;
+        }
+        if (name !== 'file') {
+          fail(`unexpected file part "${name}": the file part must be named "file"`);
+          stream.resume();
+          return;
+        }
+        if (!info.filename) {
+          fail('the file part has an empty filename');
+          stream.resume();
+          return;
+        }
+        fileInfo = info;
+        if (storeDir) {
+          storedPath = path.join(storeDir, `${id}-${sanitiseFilename(info.filename)}`);
+          ws = fs.createWriteStream(storedPath);
+        }
+        const hashSink = new HashSink(contentLength >= hashWorkerThreshold ? hashWorker : null);
+        sink = hashSink;
+        /** @param {import('node:stream').Readable | import('node:stream').Writable} st */
+        const done = (st) => new Promise((resolve, rejectFile) => finished(st, (err) => (err ? rejectFile(err) : resolve(undefined))));
+        const waits = [done(stream), done(hashSink)];
+        stream.pipe(hashSink);
+        if (ws) {
+          waits.push(done(ws));
+          stream.pipe(ws);
+        }
+        fileDone = Promise.all(waits).then(
+          () => {},
+          (err) => {
+            hashSink.destroy();
+            throw err;
+          },
+        );
+        fileDone.catch(() => {}); // awaited below
+      },
+    );
     bb.on('field', (/** @type {string} */ name) => {
       if (name === 'file') fail('the part named "file" has no filename (send it as a file part with filename and Content-Type)');
       else fail(`unexpected form field "${name}": only one part named "file" is allowed`);
@@ -803,7 +905,11 @@ async function startStandIn(options) {
     uploadsById.set(upload.id, upload);
     if (storedPath) bodies.set(id, storedPath);
     if (typeof standIn.onUpload === 'function') {
-      try { standIn.onUpload(upload); } catch (err) { log(`onUpload hook threw: ${err}`); }
+      try {
+        standIn.onUpload(upload);
+      } catch (err) {
+        log(`onUpload hook threw: ${err}`);
+      }
     }
     if (xml) send(ctx, 200, `<file_id>${id}</file_id>`, { 'Content-Type': 'application/xml; charset=utf-8' });
     else send(ctx, 200, fileStorage);
@@ -836,7 +942,13 @@ async function startStandIn(options) {
         req.on('data', (/** @type {Buffer} */ c) => {
           total += c.length;
           if (total > JSON_BODY_LIMIT) {
-            if (!tooLarge) { tooLarge = true; chunks.length = 0; send(ctx, 413, { error: 'request body too large' }); linger(ctx); resolve(undefined); }
+            if (!tooLarge) {
+              tooLarge = true;
+              chunks.length = 0;
+              send(ctx, 413, { error: 'request body too large' });
+              linger(ctx);
+              resolve(undefined);
+            }
             return;
           }
           chunks.push(c);
@@ -870,12 +982,14 @@ async function startStandIn(options) {
   async function createEntry(ctx) {
     const body = await readJson(ctx);
     if (!body) return;
-    const err = unknownFields(body, ['process_id', 'component_instance_id', 'station_id', 'operator_id', 'timestamp']) ||
+    const err =
+      unknownFields(body, ['process_id', 'component_instance_id', 'station_id', 'operator_id', 'timestamp']) ||
       (!isNonEmptyString(body.process_id) && 'process_id (string) is required') ||
       (!isNonEmptyString(body.component_instance_id) && 'component_instance_id (string) is required') ||
       (body.station_id != null && !isNonEmptyString(body.station_id) && 'station_id must be a string') ||
       (body.operator_id != null && !isNonEmptyString(body.operator_id) && 'operator_id must be a string') ||
-      (body.timestamp != null && (typeof body.timestamp !== 'string' || Number.isNaN(Date.parse(body.timestamp))) &&
+      (body.timestamp != null &&
+        (typeof body.timestamp !== 'string' || Number.isNaN(Date.parse(body.timestamp))) &&
         'timestamp must be an ISO 8601 date-time string');
     if (err) return send(ctx, 400, { error: err });
     const entry = {
@@ -910,16 +1024,18 @@ async function startStandIn(options) {
     if (!entry) return send(ctx, 404, { error: `process entry ${id} not found` });
     if (entry.is_complete) return send(ctx, 409, { error: `process entry ${id} is already complete` });
     const isFile = body.type === 'FILE' || body.type === 'IMAGE';
-    let err = unknownFields(body, ['type', 'dataset_id', 'file_id', 'file_name', 'value']) ||
+    let err =
+      unknownFields(body, ['type', 'dataset_id', 'file_id', 'file_name', 'value']) ||
       (!(typeof body.type === 'string' && DATUM_TYPE_RE.test(body.type)) && 'type is required (e.g. "FILE" or "IMAGE")') ||
       (!isNonEmptyString(body.dataset_id) && 'dataset_id (string) is required') ||
       (isFile && !isNonEmptyString(body.file_id) && `file_id (string) is required for type ${body.type}`) ||
       (body.file_name != null && !isNonEmptyString(body.file_name) && 'file_name must be a non-empty string');
-    let upload = null;
+    let upload;
     if (!err) {
       const dataset = datasets.find((d) => d.id === body.dataset_id);
       if (!dataset) err = `dataset_id ${body.dataset_id} does not exist (look it up with GET /datasets or create it with PUT /datasets)`;
-      else if (dataset.process_id !== entry.process_id) err = `dataset ${dataset.id} belongs to process ${dataset.process_id}, not ${entry.process_id}`;
+      else if (dataset.process_id !== entry.process_id)
+        err = `dataset ${dataset.id} belongs to process ${dataset.process_id}, not ${entry.process_id}`;
       else if (dataset.type !== body.type) err = `dataset ${dataset.id} has type ${dataset.type}, datum has type ${body.type}`;
     }
     if (!err && isFile) {
@@ -949,10 +1065,12 @@ async function startStandIn(options) {
     if (!body) return;
     const entry = entries.get(id);
     if (!entry) return send(ctx, 404, { error: `process entry ${id} not found` });
-    const err = unknownFields(body, ['is_complete', 'is_pass', 'cycle_time']) ||
+    const err =
+      unknownFields(body, ['is_complete', 'is_pass', 'cycle_time']) ||
       ('is_complete' in body && typeof body.is_complete !== 'boolean' && 'is_complete must be a boolean') ||
       ('is_pass' in body && body.is_pass !== null && typeof body.is_pass !== 'boolean' && 'is_pass must be a boolean') ||
-      ('cycle_time' in body && body.cycle_time !== null &&
+      ('cycle_time' in body &&
+        body.cycle_time !== null &&
         !(typeof body.cycle_time === 'number' && Number.isFinite(body.cycle_time) && body.cycle_time >= 0) &&
         'cycle_time must be a non-negative number');
     if (err) return send(ctx, 400, { error: err });
@@ -968,18 +1086,25 @@ async function startStandIn(options) {
   async function listDatasets(ctx) {
     await drain(ctx).catch(() => {});
     const q = ctx.url.searchParams;
-    const result = datasets.filter((d) => ['name', 'type', 'process_id'].every((k) => {
-      const v = q.get(k);
-      return v === null || v === '' || d[k] === v;
-    }));
-    send(ctx, 200, result.map((d) => ({ ...d })));
+    const result = datasets.filter((d) =>
+      ['name', 'type', 'process_id'].every((k) => {
+        const v = q.get(k);
+        return v === null || v === '' || d[k] === v;
+      }),
+    );
+    send(
+      ctx,
+      200,
+      result.map((d) => ({ ...d })),
+    );
   }
 
   /** @param {Ctx} ctx */
   async function putDataset(ctx) {
     const body = await readJson(ctx);
     if (!body) return;
-    const err = unknownFields(body, ['name', 'type', 'process_id']) ||
+    const err =
+      unknownFields(body, ['name', 'type', 'process_id']) ||
       (!isNonEmptyString(body.name) && 'name (string) is required') ||
       (!(typeof body.type === 'string' && DATUM_TYPE_RE.test(body.type)) && 'type (e.g. "FILE" or "IMAGE") is required') ||
       (!isNonEmptyString(body.process_id) && 'process_id (string) is required');
@@ -1017,7 +1142,7 @@ async function startStandIn(options) {
     const f = {
       ...spec,
       path: spec.path ?? '/files',
-      method: spec.method ? spec.method.toUpperCase() : (spec.path ? undefined : 'POST'),
+      method: spec.method ? spec.method.toUpperCase() : spec.path ? undefined : 'POST',
       count,
       remaining: count,
     };
@@ -1081,8 +1206,12 @@ async function startStandIn(options) {
     reset,
     close,
     addDataset,
-    get down() { return down; },
-    get closed() { return closed; },
+    get down() {
+      return down;
+    },
+    get closed() {
+      return closed;
+    },
     server,
   };
   return standIn;
@@ -1098,9 +1227,15 @@ function parseArgs(argv) {
     const a = argv[i];
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
     const eq = a.indexOf('=');
-    if (eq > 0) { out[a.slice(2, eq)] = a.slice(eq + 1); continue; }
+    if (eq > 0) {
+      out[a.slice(2, eq)] = a.slice(eq + 1);
+      continue;
+    }
     const key = a.slice(2);
-    if (key === 'log' || key === 'help') { out[key] = true; continue; }
+    if (key === 'log' || key === 'help') {
+      out[key] = true;
+      continue;
+    }
     const v = argv[i + 1];
     if (v === undefined) throw new Error(`--${key} needs a value`);
     out[key] = v;
@@ -1139,7 +1274,12 @@ async function main() {
     log: !!args.log,
   });
   console.log(`Serial stand-in listening on ${s.url}`);
-  const stop = () => { s.close().then(() => process.exit(0), () => process.exit(1)); };
+  const stop = () => {
+    s.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

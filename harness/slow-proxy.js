@@ -55,10 +55,11 @@ function startSlowProxy(targetPort, bytesPerSecond) {
             const { port } = /** @type {net.AddressInfo} */ (server.address());
             resolve({
                 port,
-                close: () => new Promise((r) => {
-                    for (const s of sockets) s.destroy();
-                    server.close(() => r());
-                }),
+                close: () =>
+                    new Promise((r) => {
+                        for (const s of sockets) s.destroy();
+                        server.close(() => r());
+                    }),
             });
         });
     });

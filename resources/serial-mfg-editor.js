@@ -27,9 +27,13 @@
             if (v === undefined || isEnvVar(v) || R.options.numberInRange(option, v)) {
                 return true;
             }
-            return opt ? tr('delivery.validation.' + (option.integer ? 'integer' : 'number'), {
-                label: label(), min: option.min, max: option.max
-            }) : false;
+            return opt
+                ? tr('delivery.validation.' + (option.integer ? 'integer' : 'number'), {
+                      label: label(),
+                      min: option.min,
+                      max: option.max,
+                  })
+                : false;
         };
     }
 
@@ -77,43 +81,90 @@
     }
 
     var ICONS = {
-        attempts: 'fa-repeat', backoff: 'fa-hourglass-half', connectTimeout: 'fa-plug', stallTimeout: 'fa-clock-o',
-        responseTimeout: 'fa-comment-o', outbox: 'fa-inbox', outboxDir: 'fa-folder-o', outboxMaxFiles: 'fa-files-o',
-        outboxMaxSize: 'fa-database'
+        attempts: 'fa-repeat',
+        backoff: 'fa-hourglass-half',
+        connectTimeout: 'fa-plug',
+        stallTimeout: 'fa-clock-o',
+        responseTimeout: 'fa-comment-o',
+        outbox: 'fa-inbox',
+        outboxDir: 'fa-folder-o',
+        outboxMaxFiles: 'fa-files-o',
+        outboxMaxSize: 'fa-database',
     };
     var UNITS = {
-        backoff: 'seconds', connectTimeout: 'seconds', stallTimeout: 'seconds', responseTimeout: 'seconds',
-        outboxMaxFiles: 'jobs', outboxMaxSize: 'mib'
+        backoff: 'seconds',
+        connectTimeout: 'seconds',
+        stallTimeout: 'seconds',
+        responseTimeout: 'seconds',
+        outboxMaxFiles: 'jobs',
+        outboxMaxSize: 'mib',
     };
     var I18N = 'node-red-contrib-serial-mfg/serial-mfg-config:serial-mfg-config.delivery.';
 
     function row(key, input, cls) {
         var unit = UNITS[key] ? ' <span data-i18n="' + I18N + 'label.' + UNITS[key] + '"></span>' : '';
-        return '<div class="form-row' + (cls ? ' ' + cls : '') + '">' +
-            '<label style="width:170px;" for="node-input-' + key + '"><i class="fa ' + ICONS[key] + '"></i> ' +
-            '<span data-i18n="' + I18N + 'label.' + key + '"></span></label>' + input + unit + '</div>';
+        return (
+            '<div class="form-row' +
+            (cls ? ' ' + cls : '') +
+            '">' +
+            '<label style="width:170px;" for="node-input-' +
+            key +
+            '"><i class="fa ' +
+            ICONS[key] +
+            '"></i> ' +
+            '<span data-i18n="' +
+            I18N +
+            'label.' +
+            key +
+            '"></span></label>' +
+            input +
+            unit +
+            '</div>'
+        );
     }
 
     function sectionHtml(type, outbox, inner) {
         var number = function (key) {
             return row(key, '<input type="text" id="node-input-' + key + '" style="width:80px;">');
         };
-        var html = '<div class="form-row"><a href="#" id="' + type + '-delivery-toggle">' +
-            '<i class="fa fa-caret-right" style="width:10px;"></i> <span data-i18n="' + I18N + 'label.section"></span></a></div>' +
-            '<div id="' + type + '-delivery" class="serial-mfg-delivery" style="display:none; padding-left:12px;">' +
+        var html =
+            '<div class="form-row"><a href="#" id="' +
+            type +
+            '-delivery-toggle">' +
+            '<i class="fa fa-caret-right" style="width:10px;"></i> <span data-i18n="' +
+            I18N +
+            'label.section"></span></a></div>' +
+            '<div id="' +
+            type +
+            '-delivery" class="serial-mfg-delivery" style="display:none; padding-left:12px;">' +
             ['attempts', 'backoff', 'connectTimeout', 'stallTimeout', 'responseTimeout'].map(number).join('') +
             inner +
-            '<div class="form-row form-tips"><span data-i18n="' + I18N + 'tip.retries"></span></div>';
+            '<div class="form-row form-tips"><span data-i18n="' +
+            I18N +
+            'tip.retries"></span></div>';
         if (outbox) {
-            html += row('outbox', '<select id="node-input-outbox" style="width:calc(100% - 180px);">' +
-                R.options.OUTBOX_MODES.map(function (mode) {
-                    return '<option value="' + mode + '" data-i18n="' + I18N + 'outbox.' + mode + '"></option>';
-                }).join('') + '</select>') +
-                row('outboxDir', '<input type="text" id="node-input-outboxDir" style="width:calc(100% - 180px);" ' +
-                    'data-i18n="[placeholder]' + I18N + 'placeholder.outboxDir">', 'serial-mfg-outbox-row') +
+            html +=
+                row(
+                    'outbox',
+                    '<select id="node-input-outbox" style="width:calc(100% - 180px);">' +
+                        R.options.OUTBOX_MODES.map(function (mode) {
+                            return '<option value="' + mode + '" data-i18n="' + I18N + 'outbox.' + mode + '"></option>';
+                        }).join('') +
+                        '</select>',
+                ) +
+                row(
+                    'outboxDir',
+                    '<input type="text" id="node-input-outboxDir" style="width:calc(100% - 180px);" ' +
+                        'data-i18n="[placeholder]' +
+                        I18N +
+                        'placeholder.outboxDir">',
+                    'serial-mfg-outbox-row',
+                ) +
                 row('outboxMaxFiles', '<input type="text" id="node-input-outboxMaxFiles" style="width:80px;">', 'serial-mfg-outbox-row') +
                 row('outboxMaxSize', '<input type="text" id="node-input-outboxMaxSize" style="width:80px;">', 'serial-mfg-outbox-row') +
-                '<div class="form-row form-tips serial-mfg-outbox-row"><span data-i18n="[html]' + I18N + 'tip.outbox"></span></div>';
+                '<div class="form-row form-tips serial-mfg-outbox-row"><span data-i18n="[html]' +
+                I18N +
+                'tip.outbox"></span></div>';
         }
         return html + '</div>';
     }
@@ -190,7 +241,9 @@
             if ((url.protocol === 'http:' || url.protocol === 'https:') && url.hostname) {
                 return url;
             }
-        } catch (e) { /* not a URL */ }
+        } catch (e) {
+            /* not a URL */
+        }
         return null;
     }
 
@@ -202,6 +255,6 @@
         prepareDelivery: prepareDelivery,
         fillMissing: fillMissing,
         parseHttpUrl: parseHttpUrl,
-        rules: R
+        rules: R,
     };
 })();

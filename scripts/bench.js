@@ -47,8 +47,23 @@ function parseSize(/** @type {string} */ s) {
 }
 
 function parseArgs(/** @type {string[]} */ argv) {
-    const o = { sizes: [64 * MiB, 512 * MiB, 2048 * MiB], small: 500, reps: 3, quick: false, keep: false,
-        concurrency: [DEFAULT_CONCURRENCY, 16], warmupBursts: 0, burstReps: 5, instances: 2, progressAB: true, plain: true, only: /** @type {string[] | null} */ (null), profile: false, compare: /** @type {string | null} */ (null), out: path.join(PROJECT, '.bench', 'report.json') };
+    const o = {
+        sizes: [64 * MiB, 512 * MiB, 2048 * MiB],
+        small: 500,
+        reps: 3,
+        quick: false,
+        keep: false,
+        concurrency: [DEFAULT_CONCURRENCY, 16],
+        warmupBursts: 0,
+        burstReps: 5,
+        instances: 2,
+        progressAB: true,
+        plain: true,
+        only: /** @type {string[] | null} */ (null),
+        profile: false,
+        compare: /** @type {string | null} */ (null),
+        out: path.join(PROJECT, '.bench', 'report.json'),
+    };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const value = () => {
@@ -67,7 +82,10 @@ function parseArgs(/** @type {string[]} */ argv) {
         else if (a === '--burst-reps') o.burstReps = Math.max(1, Math.floor(Number(value())));
         else if (a === '--instances') o.instances = Math.max(1, Math.floor(Number(value())));
         else if (a === '--warmup-bursts') o.warmupBursts = Math.max(1, Math.floor(Number(value())));
-        else if (a === '--concurrency') o.concurrency = value().split(',').map((v) => Math.max(1, Math.floor(Number(v))));
+        else if (a === '--concurrency')
+            o.concurrency = value()
+                .split(',')
+                .map((v) => Math.max(1, Math.floor(Number(v))));
         else if (a === '--no-progress-ab') o.progressAB = false;
         else if (a === '--no-plain') o.plain = false;
         else if (a === '--only') o.only = value().split(',');
@@ -76,7 +94,9 @@ function parseArgs(/** @type {string[]} */ argv) {
         else if (a === '--keep') o.keep = true;
         else if (a === '--out') o.out = path.resolve(value());
         else if (a === '--help' || a === '-h') {
-            console.log('usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--burst-reps 5] [--instances 2] [--warmup-bursts N] [--concurrency 4[,16]] [--no-progress-ab] [--no-plain] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--out FILE]');
+            console.log(
+                'usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--burst-reps 5] [--instances 2] [--warmup-bursts N] [--concurrency 4[,16]] [--no-progress-ab] [--no-plain] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--out FILE]',
+            );
             process.exit(0);
         } else throw new Error(`unknown option ${a}`);
     }
@@ -90,7 +110,8 @@ function parseArgs(/** @type {string[]} */ argv) {
 
 async function startServer() {
     const child = fork(path.join(__dirname, 'bench', 'stand-in.js'), [], {
-        env: { ...process.env, BENCH_API_KEY: API_KEY }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: { ...process.env, BENCH_API_KEY: API_KEY },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     /** @type {Array<{filename: string, size: number, sha256: string, at: number}>} */
     let received = [];
@@ -133,19 +154,26 @@ async function startServer() {
         },
         /** TCP connections opened since the last reset. */
         stats() {
-            return /** @type {Promise<{connections: number}>} */ (new Promise((resolve) => {
-                acks.push(({ connections }) => resolve({ connections }));
-                child.send({ cmd: 'stats' });
-            }));
+            return /** @type {Promise<{connections: number}>} */ (
+                new Promise((resolve) => {
+                    acks.push(({ connections }) => resolve({ connections }));
+                    child.send({ cmd: 'stats' });
+                })
+            );
         },
-        get received() { return received; },
+        get received() {
+            return received;
+        },
         /** Resolves when `n` uploads were received, or after `ms`. */
         async waitFor(/** @type {number} */ n, /** @type {number} */ ms) {
             const until = Date.now() + ms;
             while (received.length < n && Date.now() < until) {
                 await new Promise((r) => {
                     const t = setTimeout(r, Math.min(200, Math.max(1, until - Date.now())));
-                    waiters.push(() => { clearTimeout(t); r(undefined); });
+                    waiters.push(() => {
+                        clearTimeout(t);
+                        r(undefined);
+                    });
                 });
                 waiters = [];
             }
@@ -184,9 +212,26 @@ function verify(got, expected) {
 function curlOnce(/** @type {string} */ serialUrl, /** @type {{path: string}} */ file) {
     return new Promise((resolve) => {
         const t0 = process.hrtime.bigint();
-        const child = spawn('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Expect:',
-            '-H', `Authorization: Bearer ${API_KEY}`, '-H', 'Accept: application/json',
-            '-F', `file=@${file.path};type=application/octet-stream`, `${serialUrl}/files`], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(
+            'curl',
+            [
+                '-sS',
+                '-o',
+                '/dev/null',
+                '-w',
+                '%{http_code}',
+                '-H',
+                'Expect:',
+                '-H',
+                `Authorization: Bearer ${API_KEY}`,
+                '-H',
+                'Accept: application/json',
+                '-F',
+                `file=@${file.path};type=application/octet-stream`,
+                `${serialUrl}/files`,
+            ],
+            { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
         let out = '';
         let err = '';
         child.stdout.on('data', (d) => (out += d));
@@ -242,7 +287,9 @@ async function startRuntime(o) {
         // The deploy answers before the http-in route is up: wait until the trigger answers.
         for (let i = 0; ; i++) {
             const res = await fetch(`${rt.url}/bench/go`, {
-                method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ run: 'ping', paths: [] }),
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({ run: 'ping', paths: [] }),
             });
             if (res.ok) break;
             if (i >= 300) throw new Error(`the bench flow did not start: trigger answers ${res.status}`);
@@ -250,7 +297,7 @@ async function startRuntime(o) {
         }
     } catch (e) {
         await rt.stop();
-        throw new Error(`${/** @type {Error} */ (e).message}\n${rt.log.slice(-15).join('\n')}`);
+        throw new Error(`${/** @type {Error} */ (e).message}\n${rt.log.slice(-15).join('\n')}`, { cause: e });
     }
     let runs = 0;
     return {
@@ -277,7 +324,9 @@ async function startRuntime(o) {
             done.catch(() => {}); // awaited below, unless the trigger itself fails
             const t0 = Date.now();
             const res = await fetch(`${rt.url}/bench/go`, {
-                method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ run, paths }),
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({ run, paths }),
             });
             if (!res.ok) {
                 pending.get(run)?.({ failed: paths.length, ok: 0, errors: [`trigger ${res.status}`] });
@@ -309,7 +358,10 @@ async function timedRun(/** @type {any} */ runtime, /** @type {any} */ server, /
     await server.reset();
     let report;
     try {
-        report = await runtime.run(files.map((f) => f.path), timeoutMs);
+        report = await runtime.run(
+            files.map((f) => f.path),
+            timeoutMs,
+        );
     } catch (e) {
         return { ok: false, ms: NaN, detail: String(/** @type {Error} */ (e).message).slice(0, 300) };
     }
@@ -319,7 +371,9 @@ async function timedRun(/** @type {any} */ runtime, /** @type {any} */ server, /
     const end = Math.max(report.seenAt, lastAt);
     const check = verify(server.received, files);
     const ok = report.failed === 0 && report.ok === files.length && check.ok;
-    const detail = ok ? '' : `node: ${report.ok} ok, ${report.failed} failed ${JSON.stringify(report.errors)}; stand-in: ${check.missing} missing, ${check.unexpected} unexpected`;
+    const detail = ok
+        ? ''
+        : `node: ${report.ok} ok, ${report.failed} failed ${JSON.stringify(report.errors)}; stand-in: ${check.missing} missing, ${check.unexpected} unexpected`;
     const serverMs = server.received.reduce((a, /** @type {any} */ r) => a + (r.durationMs ?? 0), 0);
     // In order, without loss: how far any file finished from its place in the burst.
     const place = new Map(files.map((f, i) => [f.name, i]));
@@ -346,8 +400,15 @@ async function measureGroup(o) {
             const result = { reps: /** @type {any[]} */ ([]), idleRss: NaN, peakGrowth: NaN, ok: true, detail: '' };
             results[row.key] = result;
             try {
-                const runtime = await startRuntime({ name: row.key, flows: row.flows, dir: o.dir, probe: row.probe, env: row.env, pkg: row.pkg,
-                    profileDir: o.profileDir ? path.join(o.profileDir, o.label ?? '') : undefined });
+                const runtime = await startRuntime({
+                    name: row.key,
+                    flows: row.flows,
+                    dir: o.dir,
+                    probe: row.probe,
+                    env: row.env,
+                    pkg: row.pkg,
+                    profileDir: o.profileDir ? path.join(o.profileDir, o.label ?? '') : undefined,
+                });
                 live.push({ key: row.key, probe: row.probe, runtime, result });
             } catch (e) {
                 result.ok = false;
@@ -381,8 +442,7 @@ async function measureGroup(o) {
                 if (r.ok && check.ok) {
                     results.curl.reps.push(r.ms);
                     (results.curl.serverMs ??= []).push(o.server.received[0].durationMs);
-                }
-                else Object.assign(results.curl, { ok: false, detail: `${r.detail}; stand-in: ${JSON.stringify(check)}` });
+                } else Object.assign(results.curl, { ok: false, detail: `${r.detail}; stand-in: ${JSON.stringify(check)}` });
             }
             for (const row of live) {
                 if (!row.result.ok) continue;
@@ -408,8 +468,17 @@ async function measureGroup(o) {
                 const cpu = { nodeRedMs: cpuMs(runtime.pid) - cpu0[0], standInMs: cpuMs(o.server.pid) - cpu0[1] };
                 const after = row.probe ? await runtime.probe() : null;
                 result.reps.push({
-                    ...r, cpu, peakRss: mem.peak, peakGrowth: mem.peak - result.idleRss, samples: mem.samples, hwm: mem.hwm, peakFromHwm,
-                    status: before && after ? { calls: after.calls - before.calls, repaints: after.repaints - before.repaints, ms: (after.ns - before.ns) / 1e6 } : undefined,
+                    ...r,
+                    cpu,
+                    peakRss: mem.peak,
+                    peakGrowth: mem.peak - result.idleRss,
+                    samples: mem.samples,
+                    hwm: mem.hwm,
+                    peakFromHwm,
+                    status:
+                        before && after
+                            ? { calls: after.calls - before.calls, repaints: after.repaints - before.repaints, ms: (after.ns - before.ns) / 1e6 }
+                            : undefined,
                     maxUploadsRunning: after?.maxRunning,
                     // Main-thread time spent running code during the run ÷ the run's wall time.
                     eventLoopBusy: before && after && r.ok ? (after.eluActive - before.eluActive) / r.ms : undefined,
@@ -444,10 +513,12 @@ const fmt = {
 
 function table(/** @type {string[][]} */ rows) {
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-    return rows.map((r, i) => {
-        const line = r.map((cell, c) => (c === 0 ? (cell ?? '').padEnd(widths[c]) : (cell ?? '').padStart(widths[c]))).join('  ');
-        return i === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
-    }).join('\n');
+    return rows
+        .map((r, i) => {
+            const line = r.map((cell, c) => (c === 0 ? (cell ?? '').padEnd(widths[c]) : (cell ?? '').padStart(widths[c]))).join('  ');
+            return i === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
+        })
+        .join('\n');
 }
 
 // ------------------------------------------------------------------ main
@@ -456,8 +527,9 @@ async function main() {
     const o = parseArgs(process.argv.slice(2));
     const started = Date.now();
     const loadAtStart = os.loadavg();
-    const outboxBuilt = fs.existsSync(path.join(PROJECT, 'src', 'lib', 'outbox.ts'))
-        && /lib\/outbox/.test(fs.readFileSync(path.join(PROJECT, 'src', 'serial-mfg-upload.ts'), 'utf8'));
+    const outboxBuilt =
+        fs.existsSync(path.join(PROJECT, 'src', 'lib', 'outbox.ts')) &&
+        /lib\/outbox/.test(fs.readFileSync(path.join(PROJECT, 'src', 'serial-mfg-upload.ts'), 'utf8'));
 
     // Disk: every large file once, the small files, and room for an outbox copy of the largest.
     const need = o.sizes.reduce((a, b) => a + b, 0) + o.small * SMALL_SIZE + (outboxBuilt ? Math.max(...o.sizes) : 0) + 512 * MiB;
@@ -478,7 +550,9 @@ async function main() {
         log(`test files in ${dir}`);
         const big = o.sizes.map((size) => makeBigFile(path.join(dir, `big-${size}.bin`), size));
         fs.mkdirSync(path.join(dir, 'small'));
-        const small = Array.from({ length: o.small }, (_, i) => makeSmallFile(path.join(dir, 'small', `part-${String(i).padStart(4, '0')}.bin`), SMALL_SIZE));
+        const small = Array.from({ length: o.small }, (_, i) =>
+            makeSmallFile(path.join(dir, 'small', `part-${String(i).padStart(4, '0')}.bin`), SMALL_SIZE),
+        );
         const warmup = Array.from({ length: 8 }, (_, i) => makeSmallFile(path.join(dir, `warmup-${i}.bin`), SMALL_SIZE));
 
         server = await startServer();
@@ -487,18 +561,31 @@ async function main() {
         // --profile: a V8 CPU profile of every Node-RED process, to see where the time goes.
         const profileDir = o.profile ? path.join(path.dirname(o.out), 'profiles') : undefined;
         if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
-        const ours = (/** @type {number} */ concurrency, /** @type {string} */ outboxDir = '') => oursFlow({
-            serialUrl, apiKey: API_KEY, concurrency, outbox: outboxDir ? 'disk' : 'off', outboxDir });
+        const ours = (/** @type {number} */ concurrency, /** @type {string} */ outboxDir = '') =>
+            oursFlow({
+                serialUrl,
+                apiKey: API_KEY,
+                concurrency,
+                outbox: outboxDir ? 'disk' : 'off',
+                outboxDir,
+            });
         /** @type {Array<{key: string, label: string, flows: () => unknown[], probe: boolean, env?: Record<string, string>, pkg?: string}>} */
         const variants = [
             { key: 'core', label: 'core flow', flows: () => coreFlow({ serialUrl }), probe: false },
             { key: 'ours', label: 'ours', flows: () => ours(DEFAULT_CONCURRENCY), probe: true },
         ];
         if (outboxBuilt) {
-            variants.push({ key: 'oursOutbox', label: 'ours, outbox on', probe: true, flows: () => ours(DEFAULT_CONCURRENCY, path.join(dir, 'outbox-large')) });
+            variants.push({
+                key: 'oursOutbox',
+                label: 'ours, outbox on',
+                probe: true,
+                flows: () => ours(DEFAULT_CONCURRENCY, path.join(dir, 'outbox-large')),
+            });
         }
         // --compare: the same "ours" row from another checkout (built), e.g. before a change.
-        const compareRow = o.compare ? { key: 'oursCompare', label: `ours @ ${o.compare}`, probe: true, flows: () => ours(DEFAULT_CONCURRENCY), pkg: o.compare } : null;
+        const compareRow = o.compare
+            ? { key: 'oursCompare', label: `ours @ ${o.compare}`, probe: true, flows: () => ours(DEFAULT_CONCURRENCY), pkg: o.compare }
+            : null;
         if (compareRow) variants.push(compareRow);
         // Progress cost A/B (next to the others at one size): the same node with progress repaints never happening.
         const abFile = o.progressAB ? (big.find((f) => f.size === 512 * MiB) ?? big[big.length - 1]) : undefined;
@@ -506,33 +593,68 @@ async function main() {
         /** @type {any} */
         const large = {};
         for (const file of big) {
-            const rowsAll = file === abFile
-                ? [...variants, { key: 'oursNoProgress', label: 'ours, progress never', probe: true, flows: () => ours(DEFAULT_CONCURRENCY), env: { BENCH_PROGRESS: 'never' } }]
-                : variants;
+            const rowsAll =
+                file === abFile
+                    ? [
+                          ...variants,
+                          {
+                              key: 'oursNoProgress',
+                              label: 'ours, progress never',
+                              probe: true,
+                              flows: () => ours(DEFAULT_CONCURRENCY),
+                              env: { BENCH_PROGRESS: 'never' },
+                          },
+                      ]
+                    : variants;
             const rows = o.only ? rowsAll.filter((r) => o.only.includes(r.key)) : rowsAll;
             log(`${fmt.size(file.size)}: ${['curl', ...rows.map((r) => r.label)].join(', ')}, ${o.reps} reps interleaved`);
-            const results = await measureGroup({ rows: rows.map((r) => ({ ...r, flows: r.flows() })), curlFile: file, dir, server, files: [file],
-                reps: o.reps, warmup, timeoutMs: 120000 + file.size / (2 * MiB) * 1000, log, label: `large-${file.size}`, profileDir });
+            const results = await measureGroup({
+                rows: rows.map((r) => ({ ...r, flows: r.flows() })),
+                curlFile: file,
+                dir,
+                server,
+                files: [file],
+                reps: o.reps,
+                warmup,
+                timeoutMs: 120000 + (file.size / (2 * MiB)) * 1000,
+                log,
+                label: `large-${file.size}`,
+                profileDir,
+            });
             large[file.size] = { size: file.size, ...results };
             for (const [key, r] of Object.entries(results)) {
-                log(`${fmt.size(file.size)} ${key}: ${r.ok ? `${fmt.s(r.ms)} s${Number.isFinite(r.peakGrowth) ? `, peak RSS +${fmt.mib(r.peakGrowth)} MiB` : ''}` : `FAILED ${r.detail}`}`);
+                log(
+                    `${fmt.size(file.size)} ${key}: ${r.ok ? `${fmt.s(r.ms)} s${Number.isFinite(r.peakGrowth) ? `, peak RSS +${fmt.mib(r.peakGrowth)} MiB` : ''}` : `FAILED ${r.detail}`}`,
+                );
             }
         }
         /** @type {any} */
         let progressAB = null;
         if (abFile) {
             const e = large[abFile.size];
-            progressAB = { size: abFile.size, defaultMs: e.ours?.ms, neverMs: e.oursNoProgress?.ok ? e.oursNoProgress.ms : NaN,
-                ratio: e.ours?.ms / e.oursNoProgress?.ms, defaultReps: e.ours?.reps.map((/** @type {any} */ r) => r.ms), neverReps: e.oursNoProgress?.reps.map((/** @type {any} */ r) => r.ms) };
+            progressAB = {
+                size: abFile.size,
+                defaultMs: e.ours?.ms,
+                neverMs: e.oursNoProgress?.ok ? e.oursNoProgress.ms : NaN,
+                ratio: e.ours?.ms / e.oursNoProgress?.ms,
+                defaultReps: e.ours?.reps.map((/** @type {any} */ r) => r.ms),
+                neverReps: e.oursNoProgress?.reps.map((/** @type {any} */ r) => r.ms),
+            };
         }
 
         // (d) the burst of small files, in two connection states, each row warmed up with whole bursts first (JIT at steady state)
         const burstFiles = small;
         const burstModes = [
-            { key: /** @type {const} */ ('pause'), label: 'after a pause',
-                what: 'no connection open: before each timed burst the stand-in closes its idle connections, as a server does after a pause' },
-            { key: /** @type {const} */ ('backToBack'), label: 'back to back',
-                what: 'right after an untimed burst through the same flow: the connections it opened are still open (within the core flow agent\'s 5 s)' },
+            {
+                key: /** @type {const} */ ('pause'),
+                label: 'after a pause',
+                what: 'no connection open: before each timed burst the stand-in closes its idle connections, as a server does after a pause',
+            },
+            {
+                key: /** @type {const} */ ('backToBack'),
+                label: 'back to back',
+                what: "right after an untimed burst through the same flow: the connections it opened are still open (within the core flow agent's 5 s)",
+            },
         ];
         /** @type {any} */
         const burst = { files: burstFiles.length, size: SMALL_SIZE, concurrency: DEFAULT_CONCURRENCY, modes: {} };
@@ -540,30 +662,53 @@ async function main() {
             { key: 'core', label: 'core flow', flows: () => coreFlow({ serialUrl }), probe: false },
             { key: 'coreKeepAlive', label: 'core flow, keep-alive on', flows: () => coreFlow({ serialUrl, keepAlive: true }), probe: false },
             ...o.concurrency.map((c) => ({
-                key: c === DEFAULT_CONCURRENCY ? 'ours' : `ours-c${c}`, label: c === DEFAULT_CONCURRENCY ? 'ours' : `ours, concurrency ${c}`, probe: true,
+                key: c === DEFAULT_CONCURRENCY ? 'ours' : `ours-c${c}`,
+                label: c === DEFAULT_CONCURRENCY ? 'ours' : `ours, concurrency ${c}`,
+                probe: true,
                 flows: () => ours(c),
             })),
         ];
         if (outboxBuilt) {
-            burstVariants.push({ key: 'oursOutbox', label: 'ours, outbox on', probe: true,
-                flows: (/** @type {number} */ i = 0) => ours(DEFAULT_CONCURRENCY, path.join(dir, `outbox-burst-${i}`)) });
+            burstVariants.push({
+                key: 'oursOutbox',
+                label: 'ours, outbox on',
+                probe: true,
+                flows: (/** @type {number} */ i = 0) => ours(DEFAULT_CONCURRENCY, path.join(dir, `outbox-burst-${i}`)),
+            });
         }
         if (compareRow) burstVariants.push(compareRow);
         if (o.plain) {
-            burstVariants.push({ key: 'oursPlainHttp', label: 'ours, http.request instead of axios', probe: true, flows: () => ours(DEFAULT_CONCURRENCY),
-                env: { BENCH_HTTP: 'plain' } });
+            burstVariants.push({
+                key: 'oursPlainHttp',
+                label: 'ours, http.request instead of axios',
+                probe: true,
+                flows: () => ours(DEFAULT_CONCURRENCY),
+                env: { BENCH_HTTP: 'plain' },
+            });
         }
         if (o.only) burstVariants.splice(0, burstVariants.length, ...burstVariants.filter((v) => o.only?.includes(v.key)));
         // Each row runs in several Node-RED processes side by side: one process can be 10-30 % faster or
         // slower than another running the same flow (JIT and memory layout), so one alone can mislead.
         const instances = Array.from({ length: o.instances }, (_, i) => i);
         for (const mode of burstModes) {
-            log(`burst of ${burstFiles.length}, ${mode.label}: ${burstVariants.map((v) => v.label).join(', ')}, `
-                + `${o.instances} processes each, ${o.burstReps} reps per process, interleaved`);
+            log(
+                `burst of ${burstFiles.length}, ${mode.label}: ${burstVariants.map((v) => v.label).join(', ')}, ` +
+                    `${o.instances} processes each, ${o.burstReps} reps per process, interleaved`,
+            );
             const burstResults = await measureGroup({
                 rows: burstVariants.flatMap((v) => instances.map((i) => ({ ...v, key: `${v.key}#${i}`, flows: v.flows(i) }))),
-                dir, server, files: burstFiles, reps: o.burstReps, warmup: burstFiles, warmupRuns: o.warmupBursts, timeoutMs: 300000, log,
-                label: `burst-${mode.key}`, profileDir, burstMode: mode.key });
+                dir,
+                server,
+                files: burstFiles,
+                reps: o.burstReps,
+                warmup: burstFiles,
+                warmupRuns: o.warmupBursts,
+                timeoutMs: 300000,
+                log,
+                label: `burst-${mode.key}`,
+                profileDir,
+                burstMode: mode.key,
+            });
             /** @type {Record<string, any>} */
             const rows = {};
             for (const v of burstVariants) {
@@ -573,9 +718,16 @@ async function main() {
                 const failed = parts.find((p) => !p.ok);
                 const times = reps.map((/** @type {any} */ r) => r.ms);
                 /** @type {any} */
-                const r = { label: v.label, ok: !failed, detail: failed?.detail ?? '', reps, idleRss: parts.map((p) => p.idleRss),
-                    ms: median(times), bestMs: Math.min(...times),
-                    processMedians: parts.map((p) => p.ms) };
+                const r = {
+                    label: v.label,
+                    ok: !failed,
+                    detail: failed?.detail ?? '',
+                    reps,
+                    idleRss: parts.map((p) => p.idleRss),
+                    ms: median(times),
+                    bestMs: Math.min(...times),
+                    processMedians: parts.map((p) => p.ms),
+                };
                 if (r.ok) {
                     r.filesPerSecond = burstFiles.length / (r.ms / 1000);
                     r.bestFilesPerSecond = burstFiles.length / (r.bestMs / 1000);
@@ -594,17 +746,21 @@ async function main() {
             { key: 'oursOutbox', label: 'ours, outbox on' },
             ...(compareRow ? [{ key: 'oursCompare', label: compareRow.label }] : []),
         ];
-        const header = ['', ...big.flatMap((f) => [`${fmt.size(f.size)} s`, '×curl', 'RSS+ MiB']),
-            ...burstModes.flatMap((m) => [`${burstFiles.length}×64K ${m.label} files/s`, '×core'])];
+        const header = [
+            '',
+            ...big.flatMap((f) => [`${fmt.size(f.size)} s`, '×curl', 'RSS+ MiB']),
+            ...burstModes.flatMap((m) => [`${burstFiles.length}×64K ${m.label} files/s`, '×core']),
+        ];
         const lines = [header];
         /** Files per second of a burst row, and its ratio to the core flow in the same mode. */
-        const burstCells = (/** @type {string} */ key) => burstModes.flatMap((m) => {
-            const rows = burst.modes[m.key].rows;
-            const b = rows[key];
-            const coreFps = rows.core?.ok ? rows.core.filesPerSecond : NaN;
-            if (!b || !b.ok) return [b ? 'FAILED' : '—', '—'];
-            return [b.filesPerSecond.toFixed(0), fmt.x(b.filesPerSecond / coreFps)];
-        });
+        const burstCells = (/** @type {string} */ key) =>
+            burstModes.flatMap((m) => {
+                const rows = burst.modes[m.key].rows;
+                const b = rows[key];
+                const coreFps = rows.core?.ok ? rows.core.filesPerSecond : NaN;
+                if (!b || !b.ok) return [b ? 'FAILED' : '—', '—'];
+                return [b.filesPerSecond.toFixed(0), fmt.x(b.filesPerSecond / coreFps)];
+            });
         for (const row of rowsLarge) {
             if ((row.key === 'oursOutbox' && !outboxBuilt) || (o.only && row.key !== 'curl' && !o.only.includes(row.key))) continue;
             const cells = [row.label];
@@ -633,13 +789,23 @@ async function main() {
         // Status cost: wall time inside the node's status updates ÷ the upload's wall time, per run.
         // Per row the median run counts (as for the times); the worst single run is shown beside it.
         /** @param {string} key */
-        const statusRows = (key) => [
-            ...big.map((f) => ({ what: fmt.size(f.size), row: large[f.size][key] })),
-            ...burstModes.map((m) => ({ what: `burst ${burstFiles.length}×64K ${m.label}`, row: burst.modes[m.key].rows[key] })),
-        ].filter((x) => x.row?.ok && x.row.reps.some((/** @type {any} */ r) => r.status)).map(({ what, row }) => {
-            const runs = row.reps.filter((/** @type {any} */ r) => r.status).map((/** @type {any} */ r) => ({ ...r.status, uploadMs: r.ms, fraction: r.status.ms / r.ms }));
-            return { what, median: median(runs.map((r) => r.fraction)), worst: runs.reduce((x, y) => (y.fraction > x.fraction ? y : x)), runs };
-        });
+        const statusRows = (key) =>
+            [
+                ...big.map((f) => ({ what: fmt.size(f.size), row: large[f.size][key] })),
+                ...burstModes.map((m) => ({ what: `burst ${burstFiles.length}×64K ${m.label}`, row: burst.modes[m.key].rows[key] })),
+            ]
+                .filter((x) => x.row?.ok && x.row.reps.some((/** @type {any} */ r) => r.status))
+                .map(({ what, row }) => {
+                    const runs = row.reps
+                        .filter((/** @type {any} */ r) => r.status)
+                        .map((/** @type {any} */ r) => ({ ...r.status, uploadMs: r.ms, fraction: r.status.ms / r.ms }));
+                    return {
+                        what,
+                        median: median(runs.map((r) => r.fraction)),
+                        worst: runs.reduce((x, y) => (y.fraction > x.fraction ? y : x)),
+                        runs,
+                    };
+                });
         const statusCost = { ours: statusRows('ours'), oursOutbox: statusRows('oursOutbox') };
         const worstStatusMedian = Math.max(...statusCost.ours.map((r) => r.median));
 
@@ -647,61 +813,125 @@ async function main() {
         for (const f of big) {
             const e = large[f.size];
             const ours = e.ours;
-            floors.push({ floor: `${fmt.size(f.size)}: time ≤ 1.2 × curl`, value: ours?.ok && e.curl.ok ? ours.ms / e.curl.ms : NaN, limit: 1.2, pass: ours?.ok && e.curl.ok && ours.ms / e.curl.ms <= 1.2 });
-            floors.push({ floor: `${fmt.size(f.size)}: peak RSS growth ≤ 64 MiB`, value: ours?.ok ? ours.peakGrowth / MiB : NaN, limit: 64, pass: ours?.ok && ours.peakGrowth <= 64 * MiB });
+            floors.push({
+                floor: `${fmt.size(f.size)}: time ≤ 1.2 × curl`,
+                value: ours?.ok && e.curl.ok ? ours.ms / e.curl.ms : NaN,
+                limit: 1.2,
+                pass: ours?.ok && e.curl.ok && ours.ms / e.curl.ms <= 1.2,
+            });
+            floors.push({
+                floor: `${fmt.size(f.size)}: peak RSS growth ≤ 64 MiB`,
+                value: ours?.ok ? ours.peakGrowth / MiB : NaN,
+                limit: 64,
+                pass: ours?.ok && ours.peakGrowth <= 64 * MiB,
+            });
         }
         for (const m of burstModes) {
             const rows = burst.modes[m.key].rows;
             const ratio = (rows.ours?.ok ? rows.ours.filesPerSecond : NaN) / (rows.core?.ok ? rows.core.filesPerSecond : NaN);
             floors.push({ floor: `small files, ${m.label}: ≥ 1.5 × core flow files/s`, value: ratio, limit: 1.5, pass: ratio >= 1.5 });
         }
-        floors.push({ floor: 'status updates < 2 % of upload time (median run, worst row)', value: worstStatusMedian * 100, limit: 2, pass: worstStatusMedian < 0.02 });
+        floors.push({
+            floor: 'status updates < 2 % of upload time (median run, worst row)',
+            value: worstStatusMedian * 100,
+            limit: 2,
+            pass: worstStatusMedian < 0.02,
+        });
 
         const machine = {
-            node: process.version, cores: os.cpus().length, cpu: os.cpus()[0]?.model, memory: os.totalmem(), platform: `${os.type()} ${os.release()} ${os.arch()}`,
-            curl: (() => { try { return execFileSync('curl', ['--version']).toString().split('\n')[0]; } catch { return 'unknown'; } })(),
-            nodeRed: require('node-red/package.json').version, axios: require('axios/package.json').version,
-            loadAverageAtStart: loadAtStart, loadAverageAtEnd: os.loadavg(),
+            node: process.version,
+            cores: os.cpus().length,
+            cpu: os.cpus()[0]?.model,
+            memory: os.totalmem(),
+            platform: `${os.type()} ${os.release()} ${os.arch()}`,
+            curl: (() => {
+                try {
+                    return execFileSync('curl', ['--version']).toString().split('\n')[0];
+                } catch {
+                    return 'unknown';
+                }
+            })(),
+            nodeRed: require('node-red/package.json').version,
+            axios: require('axios/package.json').version,
+            loadAverageAtStart: loadAtStart,
+            loadAverageAtEnd: os.loadavg(),
         };
         const report = {
-            date: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine,
+            date: new Date().toISOString(),
+            command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+            machine,
             method: {
                 timing: `median of ${o.reps} runs per row (bursts: ${o.burstReps} runs in each of ${o.instances} Node-RED processes per row, all runs together), the rows' runs interleaved (curl, core, ours, ... then again) in Node-RED processes started side by side; measured from outside the runtime: trigger POST sent → last completion logged by Node-RED and every file received by the stand-in (curl: process start → exit)`,
                 warmup: `large-file rows: 8×64 KiB through the same flow; burst rows: ${o.warmupBursts} whole un-timed bursts (JIT at steady state)`,
                 burstConnections: Object.fromEntries(burstModes.map((m) => [m.label, m.what])),
-                eventLoopBusy: 'probe rows: main-thread time running code during the run (perf_hooks eventLoopUtilization) ÷ the run\'s wall time',
+                eventLoopBusy: "probe rows: main-thread time running code during the run (perf_hooks eventLoopUtilization) ÷ the run's wall time",
                 rss: 'Node-RED child: idle = VmRSS after start and warm-up, once stable (4 readings 500 ms apart within 2 MiB); peak = max(VmRSS sampled every 10 ms, VmHWM reset through /proc/<pid>/clear_refs before each run); growth = peak − idle, worst rep',
-                progressAB: 'same size, same group: ours vs ours with the repaint interval set to Infinity in the child (BENCH_PROGRESS=never, scripts/bench/probe.js)',
-                plainHttp: 'ours with the axios instance replaced by a minimal http.request in the child (BENCH_HTTP=plain, scripts/bench/probe.js): same client code, agents, body stream',
+                progressAB:
+                    'same size, same group: ours vs ours with the repaint interval set to Infinity in the child (BENCH_PROGRESS=never, scripts/bench/probe.js)',
+                plainHttp:
+                    'ours with the axios instance replaced by a minimal http.request in the child (BENCH_HTTP=plain, scripts/bench/probe.js): same client code, agents, body stream',
                 verify: 'every upload checked at the stand-in: name, size and sha256 of every file; a failed row shows FAILED',
-                statusCost: 'every UploadStatus method wrapped in the Node-RED child (scripts/bench/probe.js): wall time inside them (node.status included) ÷ the run\'s wall time; per row the median run; wall time also counts any preemption that lands inside a call, so it errs high',
-                verifyExtra: 'stand-in counts new TCP connections per run (keep-alive reuse); the probe counts the most uploads running at once in the client\'s limiter; displacement = how far a file finished from its place in the burst',
+                statusCost:
+                    "every UploadStatus method wrapped in the Node-RED child (scripts/bench/probe.js): wall time inside them (node.status included) ÷ the run's wall time; per row the median run; wall time also counts any preemption that lands inside a call, so it errs high",
+                verifyExtra:
+                    "stand-in counts new TCP connections per run (keep-alive reuse); the probe counts the most uploads running at once in the client's limiter; displacement = how far a file finished from its place in the burst",
                 concurrency: `ours: config node concurrency ${DEFAULT_CONCURRENCY} (the default)${o.concurrency.length > 1 ? `; also ${o.concurrency.filter((c) => c !== DEFAULT_CONCURRENCY).join(', ')}` : ''}; core http request: no limit (all messages at once)`,
-                outbox: outboxBuilt ? 'ours rows use outbox "off"; "ours, outbox on" uses outbox "disk" in the bench temp dir' : 'outbox not implemented yet: "ours, outbox on" skipped',
+                outbox: outboxBuilt
+                    ? 'ours rows use outbox "off"; "ours, outbox on" uses outbox "disk" in the bench temp dir'
+                    : 'outbox not implemented yet: "ours, outbox on" skipped',
             },
-            large, burst, statusCost, progressAB, floors, durationS: (Date.now() - started) / 1000,
+            large,
+            burst,
+            statusCost,
+            progressAB,
+            floors,
+            durationS: (Date.now() - started) / 1000,
         };
         fs.mkdirSync(path.dirname(o.out), { recursive: true });
         fs.writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
 
-        console.log(`\nserial-mfg bench — ${machine.node}, ${machine.cores} cores (${machine.cpu}), Node-RED ${machine.nodeRed}, axios ${machine.axios}, loopback`);
-        console.log(`load average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at start, ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at end (other work on the machine makes times noisy)`);
-        console.log(`time: median of ${o.reps} (bursts: ${o.burstReps} in each of ${o.instances} processes per row, after ${o.warmupBursts} warm-up bursts), rows interleaved; RSS+: Node-RED peak RSS growth over idle (worst rep); ours: concurrency ${DEFAULT_CONCURRENCY}, outbox off`);
+        console.log(
+            `\nserial-mfg bench — ${machine.node}, ${machine.cores} cores (${machine.cpu}), Node-RED ${machine.nodeRed}, axios ${machine.axios}, loopback`,
+        );
+        console.log(
+            `load average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at start, ${os
+                .loadavg()
+                .map((l) => l.toFixed(1))
+                .join(' ')} at end (other work on the machine makes times noisy)`,
+        );
+        console.log(
+            `time: median of ${o.reps} (bursts: ${o.burstReps} in each of ${o.instances} processes per row, after ${o.warmupBursts} warm-up bursts), rows interleaved; RSS+: Node-RED peak RSS growth over idle (worst rep); ours: concurrency ${DEFAULT_CONCURRENCY}, outbox off`,
+        );
         for (const m of burstModes) console.log(`burst ${m.label}: ${m.what}`);
         console.log('');
         console.log(table(lines));
         if (Object.values(large).some((e) => Object.values(e).some((/** @type {any} */ r) => r?.peakGrowth < 0))) {
-            console.log('\nRSS+ below 0: at its peak the process was smaller than at idle (memory from the warm-up returned meanwhile); raw figures in the report.');
+            console.log(
+                '\nRSS+ below 0: at its peak the process was smaller than at idle (memory from the warm-up returned meanwhile); raw figures in the report.',
+            );
         }
-        if (!outboxBuilt) console.log('\nnote: "ours, outbox on" skipped: the outbox is not implemented yet (src/lib/outbox.ts not used by the upload node).');
-        const failed = [...Object.values(large).flatMap((e) => Object.entries(e).filter(([k, r]) => k !== 'size' && r && r.ok === false).map(([k, r]) => `${fmt.size(e.size)} ${k}: ${r.detail}`)),
-            ...burstModes.flatMap((m) => Object.values(burst.modes[m.key].rows).filter((r) => !r.ok).map((r) => `burst ${m.label}, ${r.label}: ${r.detail}`))];
+        if (!outboxBuilt)
+            console.log('\nnote: "ours, outbox on" skipped: the outbox is not implemented yet (src/lib/outbox.ts not used by the upload node).');
+        const failed = [
+            ...Object.values(large).flatMap((e) =>
+                Object.entries(e)
+                    .filter(([k, r]) => k !== 'size' && r && r.ok === false)
+                    .map(([k, r]) => `${fmt.size(e.size)} ${k}: ${r.detail}`),
+            ),
+            ...burstModes.flatMap((m) =>
+                Object.values(burst.modes[m.key].rows)
+                    .filter((r) => !r.ok)
+                    .map((r) => `burst ${m.label}, ${r.label}: ${r.detail}`),
+            ),
+        ];
         for (const f of failed) console.log(`FAILED ${f}`);
         console.log('\nstatus updates (time inside them ÷ upload time; median run, worst run):');
         for (const [key, rows] of Object.entries(statusCost)) {
             for (const r of rows) {
-                console.log(`  ${key === 'ours' ? 'ours' : 'ours, outbox on'}, ${r.what}: ${(r.median * 100).toFixed(3)} %, worst ${(r.worst.fraction * 100).toFixed(3)} % `
-                    + `(${r.worst.ms.toFixed(1)} ms in ${r.worst.calls} calls, ${r.worst.repaints} repaints, ${fmt.s(r.worst.uploadMs)} s)`);
+                console.log(
+                    `  ${key === 'ours' ? 'ours' : 'ours, outbox on'}, ${r.what}: ${(r.median * 100).toFixed(3)} %, worst ${(r.worst.fraction * 100).toFixed(3)} % ` +
+                        `(${r.worst.ms.toFixed(1)} ms in ${r.worst.calls} calls, ${r.worst.repaints} repaints, ${fmt.s(r.worst.uploadMs)} s)`,
+                );
             }
         }
         console.log('');
@@ -711,15 +941,23 @@ async function main() {
                 const runs = rows[key]?.ok ? rows[key].reps : null;
                 if (!runs) continue;
                 const busy = runs.filter((/** @type {any} */ r) => r.eventLoopBusy !== undefined).map((/** @type {any} */ r) => r.eventLoopBusy);
-                console.log(`${key === 'ours' ? 'ours' : 'core flow'}, burst ${m.label}: ${runs.map((/** @type {any} */ r) => r.connections).join('/')} new TCP connections per run`
-                    + (key === 'ours' ? `, at most ${Math.max(...runs.map((/** @type {any} */ r) => r.maxUploadsRunning ?? NaN))} uploads running at once (concurrency ${DEFAULT_CONCURRENCY})` : '')
-                    + (busy.length ? `, main thread busy ${(median(busy) * 100).toFixed(0)} % of the run` : '')
-                    + `, all ${burstFiles.length} files byte-exact every run, finished at most ${Math.max(...runs.map((/** @type {any} */ r) => r.displacement))} places from their order in the burst`);
+                console.log(
+                    `${key === 'ours' ? 'ours' : 'core flow'}, burst ${m.label}: ${runs.map((/** @type {any} */ r) => r.connections).join('/')} new TCP connections per run` +
+                        (key === 'ours'
+                            ? `, at most ${Math.max(...runs.map((/** @type {any} */ r) => r.maxUploadsRunning ?? NaN))} uploads running at once (concurrency ${DEFAULT_CONCURRENCY})`
+                            : '') +
+                        (busy.length ? `, main thread busy ${(median(busy) * 100).toFixed(0)} % of the run` : '') +
+                        `, all ${burstFiles.length} files byte-exact every run, finished at most ${Math.max(...runs.map((/** @type {any} */ r) => r.displacement))} places from their order in the burst`,
+                );
             }
         }
-        if (progressAB) console.log(`progress A/B at ${fmt.size(progressAB.size)}: repaint every 1 s ${fmt.s(progressAB.defaultMs)} s vs never ${fmt.s(progressAB.neverMs)} s (${fmt.x(progressAB.ratio)}; noise on this machine is larger than the effect)`);
+        if (progressAB)
+            console.log(
+                `progress A/B at ${fmt.size(progressAB.size)}: repaint every 1 s ${fmt.s(progressAB.defaultMs)} s vs never ${fmt.s(progressAB.neverMs)} s (${fmt.x(progressAB.ratio)}; noise on this machine is larger than the effect)`,
+            );
         console.log('\nfloors:');
-        for (const f of floors) console.log(`  ${f.pass ? 'pass' : 'FAIL'}  ${f.floor}: ${Number.isFinite(f.value) ? f.value.toFixed(f.limit === 2 ? 3 : 2) : '—'}`);
+        for (const f of floors)
+            console.log(`  ${f.pass ? 'pass' : 'FAIL'}  ${f.floor}: ${Number.isFinite(f.value) ? f.value.toFixed(f.limit === 2 ? 3 : 2) : '—'}`);
         console.log(`\nreport: ${path.relative(process.cwd(), o.out) || o.out}  (${report.durationS.toFixed(0)} s)`);
     } finally {
         await server?.stop();

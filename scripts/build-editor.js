@@ -13,7 +13,10 @@ const ROOT = path.resolve(__dirname, '..');
 const RULES = path.join(ROOT, 'nodes', 'lib', 'rules');
 const OUT = path.join(ROOT, 'resources', 'serial-mfg-rules.js');
 
-const modules = fs.readdirSync(RULES).filter((f) => f.endsWith('.js')).sort();
+const modules = fs
+    .readdirSync(RULES)
+    .filter((f) => f.endsWith('.js'))
+    .sort();
 const parts = modules.map((file) => {
     const name = file.replace(/\.js$/, '');
     const code = fs.readFileSync(path.join(RULES, file), 'utf8').replace(/\n\/\/# sourceMappingURL=.*$/m, '');

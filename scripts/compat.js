@@ -93,13 +93,25 @@ async function main() {
                 load.ok = false;
                 load.problems.push(`ran on Node.js ${r.nodeVersion}, expected v22`);
             }
-            const left = [r.log.join('\n'), JSON.stringify(r.exported ?? ''),
-                ...['flows.json', 'flows_cred.json'].map((f) => (fs.existsSync(path.join(userDir, f)) ? fs.readFileSync(path.join(userDir, f), 'utf8') : ''))];
+            const left = [
+                r.log.join('\n'),
+                JSON.stringify(r.exported ?? ''),
+                ...['flows.json', 'flows_cred.json'].map((f) =>
+                    fs.existsSync(path.join(userDir, f)) ? fs.readFileSync(path.join(userDir, f), 'utf8') : '',
+                ),
+            ];
             const keySafe = !left.some((text) => text.includes(apiKey));
 
             const ok = load.ok && r.upload.ok && keySafe;
             failed ||= !ok;
-            rows.push([r.nodeRedVersion, r.nodeVersion, load.ok ? 'yes' : 'NO', r.upload.ok ? 'yes' : 'NO', keySafe ? 'yes' : 'NO', r.seconds.toFixed(1)]);
+            rows.push([
+                r.nodeRedVersion,
+                r.nodeVersion,
+                load.ok ? 'yes' : 'NO',
+                r.upload.ok ? 'yes' : 'NO',
+                keySafe ? 'yes' : 'NO',
+                r.seconds.toFixed(1),
+            ]);
             if (!ok) {
                 for (const p of [...load.problems, ...(load.ok ? r.upload.problems : [])]) console.log(`  ${target.nodeRed}: ${p}`);
                 if (!keySafe) console.log(`  ${target.nodeRed}: the API key appears in the log, the exported flows or the flow files`);

@@ -87,7 +87,9 @@ async function main() {
     const upload = flows.find((/** @type {any} */ n) => n.type === 'serial-mfg-upload');
     /** @type {(value: string) => void} */
     let settle = () => undefined;
-    const outcome = new Promise((resolve) => { settle = resolve; });
+    const outcome = new Promise((resolve) => {
+        settle = resolve;
+    });
     const unwatch = await nodeRed.watchStatus((id, status) => {
         if (id !== upload.id || !status.text) return;
         if (status.fill === 'green') settle('uploaded');
@@ -97,20 +99,27 @@ async function main() {
     console.log(`Pressed the inject node: uploading ${path.join(SAMPLE_DIR, 'report.csv')} ...`);
     /** @type {NodeJS.Timeout | undefined} */
     let timer;
-    const result = await Promise.race([outcome, new Promise((r) => { timer = setTimeout(() => r('no answer within 60 s'), 60000); })]);
+    const result = await Promise.race([
+        outcome,
+        new Promise((r) => {
+            timer = setTimeout(() => r('no answer within 60 s'), 60000);
+        }),
+    ]);
     clearTimeout(timer);
     unwatch();
     console.log(`Upload node: ${result}`);
     if (standIn) {
         const received = standIn.uploads[standIn.uploads.length - 1];
         if (!received) throw new Error(`no upload arrived:\n${nodeRed.log.slice(-20).join('\n')}`);
-        console.log(`Serial stand-in received ${received.filename} (${received.size} bytes, ${received.mimetype}, sha256 ${received.sha256.slice(0, 16)}…)`);
+        console.log(
+            `Serial stand-in received ${received.filename} (${received.size} bytes, ${received.mimetype}, sha256 ${received.sha256.slice(0, 16)}…)`,
+        );
         console.log(`It answered with the File-storage object named "${received.fileStorage.name}": see the debug sidebar.`);
         console.log('\nTo use the real Serial: stop this (Ctrl-C) and run');
         console.log('  SERIAL_URL=https://api.serial.io SERIAL_API_KEY=<your key> npm start');
         console.log('or open the "Serial" config node in the editor and set its base URL and API key.');
     } else {
-        console.log('Serial\'s answer (the File-storage object) is in the debug sidebar of the editor.');
+        console.log("Serial's answer (the File-storage object) is in the debug sidebar of the editor.");
     }
     if (once) {
         await stop();

@@ -50,8 +50,12 @@ export = function register(RED: NodeAPI): void {
         });
     }
 
-    RED.nodes.registerType<Node<ConfigNodeCredentials>, NodeDef & Partial<ConfigNodeOptions>, object, ConfigNodeCredentials>('serial-mfg-config', SerialMfgConfigNode, {
-        credentials: { apiKey: { type: 'password' } },
-    });
+    RED.nodes.registerType<Node<ConfigNodeCredentials>, NodeDef & Partial<ConfigNodeOptions>, object, ConfigNodeCredentials>(
+        'serial-mfg-config',
+        SerialMfgConfigNode,
+        {
+            credentials: { apiKey: { type: 'password' } },
+        },
+    );
     registerTestConnection(RED, network);
 };

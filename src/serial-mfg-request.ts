@@ -16,7 +16,10 @@ export = function register(RED: NodeAPI): void {
         const server = serverOf(RED, config.server);
         const attempt = attemptOptions(config);
         const closing = new AbortController();
-        const status = new ActivityStatus((s) => node.status(s), statusTexts(RED, 'serial-mfg-request'), { working: 'status.requesting', done: 'status.done' });
+        const status = new ActivityStatus((s) => node.status(s), statusTexts(RED, 'serial-mfg-request'), {
+            working: 'status.requesting',
+            done: 'status.done',
+        });
         const { succeeded, failed } = outcomes(RED, status, (result) => ({ status: result.statusCode }));
 
         async function request(msg: Msg) {
@@ -46,10 +49,13 @@ export = function register(RED: NodeAPI): void {
 
         node.on('input', (msg: NodeMessageInFlow, send, done) => {
             const m = msg as Msg;
-            request(m).then((result) => {
-                succeeded(m, result, send);
-                done();
-            }, (e) => failed(m, e, done));
+            request(m).then(
+                (result) => {
+                    succeeded(m, result, send);
+                    done();
+                },
+                (e) => failed(m, e, done),
+            );
         });
 
         node.on('close', (_removed: boolean, done: () => void) => {

@@ -24,7 +24,10 @@ export = function register(RED: NodeAPI): void {
         const config = readOptions(UPLOAD_OPTIONS, def);
         const server = serverOf(RED, config.server);
         const attempt = attemptOptions(config);
-        const status = new ActivityStatus((s) => node.status(s), statusTexts(RED, 'serial-mfg-upload'), { working: 'status.uploading', done: 'status.done' });
+        const status = new ActivityStatus((s) => node.status(s), statusTexts(RED, 'serial-mfg-upload'), {
+            working: 'status.uploading',
+            done: 'status.done',
+        });
         const { succeeded, failed } = outcomes(RED, status);
 
         const delivery = deliveryFor<Result<FileStorage>>(RED, node, config, status, {
@@ -35,7 +38,8 @@ export = function register(RED: NodeAPI): void {
                 status.start();
                 try {
                     return await server.client().upload(task.files[0], {
-                        ...attempt, signal,
+                        ...attempt,
+                        signal,
                         onBytes: (sent, total) => status.progress(sent, total),
                         onRetry: ({ attempt: n, attempts }) => status.retrying(n, attempts),
                     });

@@ -32,7 +32,11 @@ function crashFlow(baseUrl, deliveredLog) {
         { id: 'crashcfg00000001', type: 'serial-mfg-config', name: 'stand-in', baseUrl, concurrency: 2, credentials: { apiKey: API_KEY } },
         { id: 'crashin000000001', z: 'crashtab00000001', type: 'http in', url: '/crash-input', method: 'post', wires: [['crashfan00000001']] },
         {
-            id: 'crashfan00000001', z: 'crashtab00000001', type: 'function', outputs: 2, wires: [['crashup000000001'], ['crashres00000001']],
+            id: 'crashfan00000001',
+            z: 'crashtab00000001',
+            type: 'function',
+            outputs: 2,
+            wires: [['crashup000000001'], ['crashres00000001']],
             func: [
                 'for (const item of msg.payload.items) {',
                 '    const payload = item.kind === "buffer" ? Buffer.from(item.data, "base64") : item.path;',
@@ -44,11 +48,34 @@ function crashFlow(baseUrl, deliveredLog) {
         },
         { id: 'crashres00000001', z: 'crashtab00000001', type: 'http response', wires: [] },
         {
-            id: 'crashup000000001', z: 'crashtab00000001', type: 'serial-mfg-upload', name: 'upload', server: 'crashcfg00000001',
-            outbox: 'disk', attempts: 2, backoff: 0.05, wires: [['crashfmt00000001']],
+            id: 'crashup000000001',
+            z: 'crashtab00000001',
+            type: 'serial-mfg-upload',
+            name: 'upload',
+            server: 'crashcfg00000001',
+            outbox: 'disk',
+            attempts: 2,
+            backoff: 0.05,
+            wires: [['crashfmt00000001']],
         },
-        { id: 'crashfmt00000001', z: 'crashtab00000001', type: 'function', func: 'return { payload: msg.topic + " " + msg.payload.name };', wires: [['crashlog00000001']] },
-        { id: 'crashlog00000001', z: 'crashtab00000001', type: 'file', filename: deliveredLog, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', wires: [] },
+        {
+            id: 'crashfmt00000001',
+            z: 'crashtab00000001',
+            type: 'function',
+            func: 'return { payload: msg.topic + " " + msg.payload.name };',
+            wires: [['crashlog00000001']],
+        },
+        {
+            id: 'crashlog00000001',
+            z: 'crashtab00000001',
+            type: 'file',
+            filename: deliveredLog,
+            filenameType: 'str',
+            appendNewline: true,
+            createDir: true,
+            overwriteFile: 'false',
+            wires: [],
+        },
     ];
 }
 
@@ -102,7 +129,9 @@ describe('crash test: SIGKILL with Serial unreachable, then restart', function (
         await first.ready();
         await first.deploy(crashFlow(serial.url, deliveredLog));
         const res = await fetch(`${first.url}/crash-input`, {
-            method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ items }),
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ items }),
         });
         assert.equal(res.status, 200, first.log.slice(-20).join('\n'));
         await until(() => committedJobs().length === 20, 20000, '20 jobs in the outbox');
@@ -119,12 +148,21 @@ describe('crash test: SIGKILL with Serial unreachable, then restart', function (
         await second.ready();
         await until(() => serial.uploads.length >= 20, 60000, '20 uploads after the restart');
         await until(() => committedJobs().length === 0, 10000, 'an empty outbox');
-        await until(() => fs.existsSync(deliveredLog) && fs.readFileSync(deliveredLog, 'utf8').trim().split('\n').length === 20, 10000, '20 output messages');
+        await until(
+            () => fs.existsSync(deliveredLog) && fs.readFileSync(deliveredLog, 'utf8').trim().split('\n').length === 20,
+            10000,
+            '20 output messages',
+        );
 
         const got = new Map(serial.uploads.map((/** @type {any} */ u) => [u.filename, u.sha256]));
         assert.equal(serial.uploads.length, 20, 'each file exactly once');
         assert.deepEqual(got, expected);
-        const outputs = fs.readFileSync(deliveredLog, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]).sort();
+        const outputs = fs
+            .readFileSync(deliveredLog, 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => l.split(' ')[0])
+            .sort();
         assert.deepEqual(outputs, [...expected.keys()].sort(), 'the restored messages kept msg.topic');
         await second.stop();
     });

@@ -28,7 +28,6 @@ function expectedUpload() {
     const flow = JSON.parse(fs.readFileSync(path.join(PROJECT, 'examples', `${EXAMPLE}.json`), 'utf8'));
     const inject = flow.find((n) => n.type === 'inject');
     const fn = flow.find((n) => n.type === 'function');
-    // eslint-disable-next-line no-new-func
     const msg = new Function('msg', fn.func)({ payload: inject.payload });
     return {
         injectName: inject.name,
@@ -58,18 +57,19 @@ describe('editor in a browser', function () {
         node.locator('.red-ui-flow-node-error').evaluate((el) => !el.classList.contains('hide') && getComputedStyle(el).display !== 'none');
 
     /** Texts on the page that look like message-catalog keys of this package: i18n that did not resolve. */
-    const unresolvedKeys = () => page.evaluate(() => {
-        const found = [];
-        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-            if (n.parentElement?.closest('script, style, template')) continue;
-            if (/serial-mfg-(upload|config)\.[a-z]/.test(n.textContent || '')) found.push(n.textContent.trim());
-        }
-        for (const el of document.querySelectorAll('[placeholder]')) {
-            if (/serial-mfg-(upload|config)\./.test(el.getAttribute('placeholder') || '')) found.push(el.getAttribute('placeholder'));
-        }
-        return found;
-    });
+    const unresolvedKeys = () =>
+        page.evaluate(() => {
+            const found = [];
+            const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+                if (n.parentElement?.closest('script, style, template')) continue;
+                if (/serial-mfg-(upload|config)\.[a-z]/.test(n.textContent || '')) found.push((n.textContent ?? '').trim());
+            }
+            for (const el of document.querySelectorAll('[placeholder]')) {
+                if (/serial-mfg-(upload|config)\./.test(el.getAttribute('placeholder') || '')) found.push(el.getAttribute('placeholder'));
+            }
+            return found;
+        });
 
     // Notifications ("Successfully deployed", ...) would cover the flow in the pictures.
     const QUIET = '.red-ui-notification { display: none !important; }';
@@ -83,7 +83,9 @@ describe('editor in a browser', function () {
             console.log(`\n  Skipping the browser test: ${reason}\n`);
             this.skip();
         }
-        images = process.env.UPDATE_SCREENSHOTS ? path.join(PROJECT, 'docs', 'images') : fs.mkdtempSync(path.join(os.tmpdir(), 'serial-mfg-screens-'));
+        images = process.env.UPDATE_SCREENSHOTS
+            ? path.join(PROJECT, 'docs', 'images')
+            : fs.mkdtempSync(path.join(os.tmpdir(), 'serial-mfg-screens-'));
         fs.mkdirSync(images, { recursive: true });
         standIn = await startStandIn({ apiKey: API_KEY });
         nr = await startNodeRed({
@@ -164,7 +166,8 @@ describe('editor in a browser', function () {
     });
 
     it('marks a new upload node without a server as invalid', async () => {
-        await page.locator('.red-ui-palette-node[data-palette-type="serial-mfg-upload"]')
+        await page
+            .locator('.red-ui-palette-node[data-palette-type="serial-mfg-upload"]')
             .dragTo(page.locator(CHART), { targetPosition: { x: 300, y: 400 } });
         const fresh = canvasNode('serial upload');
         await fresh.waitFor();
@@ -196,11 +199,15 @@ describe('editor in a browser', function () {
         // The configuration-nodes sidebar marks the server itself.
         await page.click('#red-ui-header-button-sidemenu');
         await page.click('#menu-item-config-nodes');
-        const server = page.locator('#red-ui-sidebar-node-config .red-ui-palette-node')
+        const server = page
+            .locator('#red-ui-sidebar-node-config .red-ui-palette-node')
             .filter({ has: page.locator('.red-ui-palette-label', { hasText: /^Serial$/ }) });
         await server.waitFor();
-        assert.strictEqual(await server.evaluate((el) => el.classList.contains('red-ui-palette-node-config-invalid')), true,
-            'the server configuration without an API key is marked invalid');
+        assert.strictEqual(
+            await server.evaluate((el) => el.classList.contains('red-ui-palette-node-config-invalid')),
+            true,
+            'the server configuration without an API key is marked invalid',
+        );
         assert.deepStrictEqual(await unresolvedKeys(), []);
     });
 
@@ -225,7 +232,10 @@ describe('editor in a browser', function () {
 
         // The key reached Serial: first the wrong one, then the right one; the replies never held it.
         const checks = standIn.requests.filter((r) => r.method === 'GET' && r.path === '/datasets');
-        assert.deepStrictEqual(checks.map((r) => r.authorized), [false, true]);
+        assert.deepStrictEqual(
+            checks.map((r) => r.authorized),
+            [false, true],
+        );
         assert.strictEqual(testReplies.length, 2);
         assert.match(testReplies[0], /"code":"UNAUTHORIZED"/);
         for (const reply of testReplies) {
@@ -250,8 +260,10 @@ describe('editor in a browser', function () {
         await canvasNode(expected.injectName).locator('.red-ui-flow-node-button').click();
         const upload = canvasNode('serial upload');
         await upload.locator('.red-ui-flow-node-status-label', { hasText: /^uploaded$/ }).waitFor({ timeout: 20000 });
-        assert.strictEqual(await upload.locator('.red-ui-flow-node-status').getAttribute('class'),
-            'red-ui-flow-node-status red-ui-flow-node-status-dot-green');
+        assert.strictEqual(
+            await upload.locator('.red-ui-flow-node-status').getAttribute('class'),
+            'red-ui-flow-node-status red-ui-flow-node-status-dot-green',
+        );
 
         assert.strictEqual(standIn.uploads.length, 1);
         const [got] = standIn.uploads;
@@ -264,8 +276,14 @@ describe('editor in a browser', function () {
         await page.click('#red-ui-tab-debug-link-button');
         const debugMsg = page.locator('.red-ui-debug-msg').filter({ hasText: 'File-storage object' });
         await debugMsg.locator('.red-ui-debug-msg-top-level > .red-ui-debug-msg-row').click();
-        await debugMsg.locator('.red-ui-debug-msg-row', { hasText: /^\s*payload/ }).first().click();
-        await debugMsg.locator('.red-ui-debug-msg-row', { hasText: `name: "${got.fileStorage.name}"` }).first().waitFor();
+        await debugMsg
+            .locator('.red-ui-debug-msg-row', { hasText: /^\s*payload/ })
+            .first()
+            .click();
+        await debugMsg
+            .locator('.red-ui-debug-msg-row', { hasText: `name: "${got.fileStorage.name}"` })
+            .first()
+            .waitFor();
         // At 80 % the whole example fits beside the sidebar.
         await page.click('#red-ui-view-zoom-out');
         await page.click('#red-ui-view-zoom-out');
@@ -285,7 +303,11 @@ describe('editor in a browser', function () {
         const result = page.locator('#node-config-serial-mfg-test-result');
         await result.filter({ hasText: '\u2713' }).waitFor();
         const checks = standIn.requests.slice(before).filter((r) => r.path === '/datasets');
-        assert.deepStrictEqual(checks.map((r) => r.authorized), [true], 'the runtime used the stored key');
+        assert.deepStrictEqual(
+            checks.map((r) => r.authorized),
+            [true],
+            'the runtime used the stored key',
+        );
         await page.click('#node-config-dialog-cancel');
         await page.locator('#node-config-dialog-cancel').waitFor({ state: 'detached' });
         await page.click('#node-dialog-cancel');
@@ -300,7 +322,10 @@ describe('editor in a browser', function () {
         assert.match(await help.locator('p').first().innerText(), /^Uploads a file to Serial's File storage/);
         const headings = await help.locator('h3').allInnerTexts();
         for (const h of ['Inputs', 'Outputs', 'Details', 'References']) {
-            assert.ok(headings.some((t) => t.trim() === h), `help has a "${h}" heading (has: ${headings.join(', ')})`);
+            assert.ok(
+                headings.some((t) => t.trim() === h),
+                `help has a "${h}" heading (has: ${headings.join(', ')})`,
+            );
         }
         // The package's node list names the config node with its own label.
         await page.locator('#red-ui-sidebar-content .red-ui-treeList-label', { hasText: 'Serial server' }).first().waitFor();
@@ -311,7 +336,9 @@ describe('editor in a browser', function () {
         const de = await b.newPage('de');
         await de.goto(nr.url);
         await de.locator('.red-ui-palette-node[data-palette-type="serial-mfg-upload"]').waitFor({ timeout: 30000 });
-        const node = de.locator(`${CHART} g.red-ui-flow-node-group`).filter({ has: de.locator('text.red-ui-flow-node-label-text', { hasText: 'serial upload' }) });
+        const node = de
+            .locator(`${CHART} g.red-ui-flow-node-group`)
+            .filter({ has: de.locator('text.red-ui-flow-node-label-text', { hasText: 'serial upload' }) });
         await node.dblclick();
         await de.locator('label[for="node-input-filename"]', { hasText: 'Dateiname' }).waitFor();
         await de.click('#serial-mfg-upload-delivery-toggle');
@@ -328,11 +355,20 @@ describe('editor in a browser', function () {
         await node.click();
         await de.click('#red-ui-tab-help-link-button');
         const help = de.locator('.red-ui-help');
-        await help.locator('p', { hasText: /^Lädt eine Datei/ }).first().waitFor();
+        await help
+            .locator('p', { hasText: /^Lädt eine Datei/ })
+            .first()
+            .waitFor();
         const headings = (await help.locator('h3').allInnerTexts()).map((t) => t.trim());
         assert.ok(headings.includes('Eingangsdaten') && headings.includes('Ausgangsdaten'), headings.join(', '));
-        assert.deepStrictEqual(await de.evaluate(() => [...document.querySelectorAll('.red-ui-help, .red-ui-palette-label')]
-            .map((el) => el.textContent).filter((t) => /serial-mfg-(upload|config)\.[a-z]/.test(t || ''))), []);
+        assert.deepStrictEqual(
+            await de.evaluate(() =>
+                [...document.querySelectorAll('.red-ui-help, .red-ui-palette-label')]
+                    .map((el) => el.textContent)
+                    .filter((t) => /serial-mfg-(upload|config)\.[a-z]/.test(t || '')),
+            ),
+            [],
+        );
         await de.close();
     });
 

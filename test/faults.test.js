@@ -24,9 +24,11 @@ describe('retries and timeouts against injected faults (outbox off)', function (
         await serial.close();
     });
 
-    const flow = (/** @type {any} */ upload = {}) => loadUploadFlow({
-        baseUrl: serial.url, upload: { outbox: 'off', attempts: 4, backoff: 0.02, ...upload },
-    });
+    const flow = (/** @type {any} */ upload = {}) =>
+        loadUploadFlow({
+            baseUrl: serial.url,
+            upload: { outbox: 'off', attempts: 4, backoff: 0.02, ...upload },
+        });
     const uploadTimes = () => serial.requests.filter((r) => r.path === '/files').map((r) => r.receivedAt);
 
     for (const status of [500, 502, 503, 504, 408]) {
@@ -39,7 +41,10 @@ describe('retries and timeouts against injected faults (outbox off)', function (
             assert.equal(msg.attempts, 3);
             assert.equal(serial.uploads.length, 1);
             assert.equal(serial.uploads[0].sha256, sha256(bytes));
-            assert.ok(f.statuses.some((s) => s.text === 'retry 2/4'), 'retry shown on the status');
+            assert.ok(
+                f.statuses.some((s) => s.text === 'retry 2/4'),
+                'retry shown on the status',
+            );
         });
     }
 
@@ -92,7 +97,8 @@ describe('retries and timeouts against injected faults (outbox off)', function (
         const proxy = await startSlowProxy(serial.port, 4 * 1024 * 1024);
         try {
             const f = await loadUploadFlow({
-                baseUrl: `http://127.0.0.1:${proxy.port}`, upload: { outbox: 'off', stallTimeout: 3.5, attempts: 1 },
+                baseUrl: `http://127.0.0.1:${proxy.port}`,
+                upload: { outbox: 'off', stallTimeout: 3.5, attempts: 1 },
             });
             const bytes = crypto.randomBytes(32 * 1024 * 1024);
             const t0 = Date.now();

@@ -72,7 +72,10 @@ describe('hardening: no crash, no leak, no injection at the edges', function () 
             } finally {
                 process.removeListener('uncaughtException', onUncaught);
             }
-            assert.deepEqual(uncaught.map((e) => e.message), []);
+            assert.deepEqual(
+                uncaught.map((e) => e.message),
+                [],
+            );
         });
 
         it('survives Serial refusing the key before reading a 4 MiB body, ten times over', async function () {
@@ -88,7 +91,11 @@ describe('hardening: no crash, no leak, no injection at the edges', function () 
     });
 
     describe('2. the API key in an error body', function () {
-        for (const [status, code] of [[500, 'SERVER_ERROR'], [401, 'UNAUTHORIZED'], [400, 'CLIENT_ERROR']]) {
+        for (const [status, code] of [
+            [500, 'SERVER_ERROR'],
+            [401, 'UNAUTHORIZED'],
+            [400, 'CLIENT_ERROR'],
+        ]) {
             it(`is redacted from a ${status} (${code}): message, stack and dead-letter`, async function () {
                 const echo = { message: `invalid token Bearer ${API_KEY} (${'x'.repeat(180)}${API_KEY})` };
                 serial.fault({ mode: 'status', status, count: 1, body: echo });
@@ -117,7 +124,12 @@ describe('hardening: no crash, no leak, no injection at the edges', function () 
     });
 
     describe('3. an error with an empty body', function () {
-        for (const [status, code] of [[401, 'UNAUTHORIZED'], [403, 'UNAUTHORIZED'], [404, 'CLIENT_ERROR'], [500, 'SERVER_ERROR']]) {
+        for (const [status, code] of [
+            [401, 'UNAUTHORIZED'],
+            [403, 'UNAUTHORIZED'],
+            [404, 'CLIENT_ERROR'],
+            [500, 'SERVER_ERROR'],
+        ]) {
             it(`${status} with no body is ${code} on the request node, not a success`, async function () {
                 serial.fault({ mode: 'status', status, count: 1, path: '/datasets', body: '' });
                 const f = await loadRequestFlow({ baseUrl: serial.url, request: { method: 'GET', path: '/datasets' } });
@@ -178,9 +190,13 @@ describe('hardening: no crash, no leak, no injection at the edges', function () 
 
         /** A node type of another package that also stores an `apiKey` credential. */
         function otherPackage(/** @type {any} */ RED) {
-            RED.nodes.registerType('other-vendor-config', function (/** @type {any} */ def) {
-                RED.nodes.createNode(this, def);
-            }, { credentials: { apiKey: { type: 'password' } } });
+            RED.nodes.registerType(
+                'other-vendor-config',
+                /** @this {any} */ function (/** @type {any} */ def) {
+                    RED.nodes.createNode(this, def);
+                },
+                { credentials: { apiKey: { type: 'password' } } },
+            );
         }
 
         async function load() {
@@ -205,7 +221,10 @@ describe('hardening: no crash, no leak, no injection at the edges', function () 
             assert.equal(moved.body.ok, false);
             assert.match(moved.body.message, /deployed/);
             assert.equal(elsewhere.requests.length, 0);
-            const same = await helper.request().post('/serial-mfg/test-connection').send({ id: 'cfg', baseUrl: `${serial.url}/` });
+            const same = await helper
+                .request()
+                .post('/serial-mfg/test-connection')
+                .send({ id: 'cfg', baseUrl: `${serial.url}/` });
             assert.equal(same.body.ok, true, same.body.message);
             assert.equal(serial.requests.filter((/** @type {any} */ r) => r.authorized).length, 1);
         });
@@ -231,9 +250,18 @@ describe('hardening: no crash, no leak, no injection at the edges', function () 
             // A 0.1.0 job whose metadata names another id, one climbing out of the folder.
             const id = '00000000000001-000001-abcdef';
             fs.writeFileSync(path.join(jobs, `${id}.bin`), 'the real job');
-            fs.writeFileSync(path.join(jobs, `${id}.json`), JSON.stringify({
-                id: '../../secret', filename: 'real.txt', contentType: 'text/plain', size: 12, sha256: '', createdAt: '', msg: {},
-            }));
+            fs.writeFileSync(
+                path.join(jobs, `${id}.json`),
+                JSON.stringify({
+                    id: '../../secret',
+                    filename: 'real.txt',
+                    contentType: 'text/plain',
+                    size: 12,
+                    sha256: '',
+                    createdAt: '',
+                    msg: {},
+                }),
+            );
             fs.writeFileSync(path.join(jobs, '..%2f..%2fsecret.job'), 'not a job name');
             const f = await loadUploadFlow({ baseUrl: serial.url, upload: { outboxDir } });
             await until(() => serial.uploads.length === 1, 10000, 'the job delivered');
@@ -256,7 +284,9 @@ describe('hardening: no crash, no leak, no injection at the edges', function () 
             assert.equal(refused.msg.error.code, 'OUTBOX_UNWRITABLE');
             // The share arrives, holding a job from before.
             fs.rmSync(base);
-            writeJob(path.join(base, 'up', 'jobs'), '00000000000002-000001-abcdef', [{ filename: 'queued.txt', bytes: Buffer.from('from before') }], { topic: 'kept' });
+            writeJob(path.join(base, 'up', 'jobs'), '00000000000002-000001-abcdef', [{ filename: 'queued.txt', bytes: Buffer.from('from before') }], {
+                topic: 'kept',
+            });
             const msg = await new Promise((resolve) => f.out.once('input', resolve));
             assert.equal(/** @type {any} */ (msg).topic, 'kept');
             assert.equal(serial.uploads[0].sha256, sha256(Buffer.from('from before')));
@@ -313,7 +343,10 @@ describe('hardening: no crash, no leak, no injection at the edges', function () 
             await until(() => committedJobs(jobs).length === 1, 5000, 'the job');
             const size = fs.statSync(path.join(jobs, committedJobs(jobs)[0])).size;
             assert.ok(size < 1.1 * 1024 * 1024, `job file of ${size} bytes`);
-            assert.ok(warnings.some((w) => /msg\.image/.test(w)), warnings.join('\n'));
+            assert.ok(
+                warnings.some((w) => /msg\.image/.test(w)),
+                warnings.join('\n'),
+            );
             await serial.setDown(false);
             const { ok, msg } = await result;
             assert.equal(ok, true);
@@ -322,13 +355,23 @@ describe('hardening: no crash, no leak, no injection at the edges', function () 
 
         it('lets one owner use an outbox folder: a second process is refused, a killed one is taken over', async function () {
             const dir = path.join(root, 'locked');
-            const child = spawn(process.execPath, ['-e', `
+            const child = spawn(
+                process.execPath,
+                [
+                    '-e',
+                    `
                 const { Outbox } = require(${JSON.stringify(require.resolve('../nodes/lib/outbox/outbox'))});
                 Outbox.open(${JSON.stringify(dir)}, { maxFiles: 10, maxBytes: 1e9 }).then(() => console.log('open'), (e) => console.log(e.code));
                 setInterval(() => {}, 1000);
-            `], { stdio: ['ignore', 'pipe', 'inherit'] });
+            `,
+                ],
+                { stdio: ['ignore', 'pipe', 'inherit'] },
+            );
             await new Promise((resolve) => child.stdout.once('data', resolve));
-            await assert.rejects(Outbox.open(dir, { maxFiles: 10, maxBytes: 1e9 }), (/** @type {any} */ e) => e.code === 'OUTBOX_LOCKED' && e.message.includes(String(child.pid)));
+            await assert.rejects(
+                Outbox.open(dir, { maxFiles: 10, maxBytes: 1e9 }),
+                (/** @type {any} */ e) => e.code === 'OUTBOX_LOCKED' && e.message.includes(String(child.pid)),
+            );
             child.kill('SIGKILL');
             await new Promise((resolve) => child.once('exit', resolve));
             const box = await Outbox.open(dir, { maxFiles: 10, maxBytes: 1e9 });
@@ -345,7 +388,18 @@ describe('hardening: no crash, no leak, no injection at the edges', function () 
             const id = '00000000000003-000001-abcdef';
             const bytes = crypto.randomBytes(5000);
             fs.writeFileSync(path.join(jobs, `${id}.bin`), bytes);
-            fs.writeFileSync(path.join(jobs, `${id}.json`), JSON.stringify({ id, filename: 'old.csv', contentType: 'text/csv', size: bytes.length, sha256: sha256(bytes), createdAt: '', msg: { topic: 'old' } }));
+            fs.writeFileSync(
+                path.join(jobs, `${id}.json`),
+                JSON.stringify({
+                    id,
+                    filename: 'old.csv',
+                    contentType: 'text/csv',
+                    size: bytes.length,
+                    sha256: sha256(bytes),
+                    createdAt: '',
+                    msg: { topic: 'old' },
+                }),
+            );
             const f = await loadUploadFlow({ baseUrl: serial.url, upload: { outboxDir } });
             const msg = /** @type {any} */ (await new Promise((resolve) => f.out.once('input', resolve)));
             assert.equal(msg.topic, 'old');

@@ -55,7 +55,11 @@ function request(base, o) {
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         let json;
-        try { json = JSON.parse(text); } catch { json = undefined; }
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
         resolve({ status: res.statusCode || 0, headers: res.headers, text, json, reusedSocket: req.reusedSocket });
       });
     });
@@ -85,7 +89,9 @@ async function fetchUpload(base, data = Buffer.from('a,b\n1,2\n'), filename = 'r
   const fd = new FormData();
   fd.append('file', new Blob([data], { type }), filename);
   const res = await fetch(`${base}/files`, {
-    method: 'POST', body: fd, headers: { Authorization: AUTH, Accept: 'application/json' },
+    method: 'POST',
+    body: fd,
+    headers: { Authorization: AUTH, Accept: 'application/json' },
   });
   return { res, body: await res.json() };
 }
@@ -95,8 +101,12 @@ describe('serial stand-in server', function () {
   /** @type {Awaited<ReturnType<typeof startStandIn>>} */
   let s;
 
-  beforeEach(async () => { s = await startStandIn({ apiKey: KEY, port: 0 }); });
-  afterEach(async () => { await s.close(); });
+  beforeEach(async () => {
+    s = await startStandIn({ apiKey: KEY, port: 0 });
+  });
+  afterEach(async () => {
+    await s.close();
+  });
 
   describe('POST /files', () => {
     it('accepts a multipart upload and answers a complete File-storage object', async () => {
@@ -184,7 +194,8 @@ describe('serial stand-in server', function () {
     it('answers the XML variant only when the client asks for XML alone', async () => {
       const mp = multipart([{ name: 'file', filename: 'a.txt', contentType: 'text/plain', data: 'x' }]);
       const r = await request(s.url, {
-        headers: { Authorization: AUTH, 'Content-Type': mp.contentType, Accept: 'application/xml' }, body: mp.body,
+        headers: { Authorization: AUTH, 'Content-Type': mp.contentType, Accept: 'application/xml' },
+        body: mp.body,
       });
       assert.equal(r.status, 200);
       assert.match(String(r.headers['content-type']), /^application\/xml/);
@@ -213,17 +224,28 @@ describe('serial stand-in server', function () {
     it('answers 401 to Expect: 100-continue without asking for the body, and 100 when authorized', async () => {
       const mp = multipart([{ name: 'file', filename: 'a.txt', contentType: 'text/plain', data: 'x' }]);
       /** @param {string} auth */
-      const send = (auth) => new Promise((resolve, reject) => {
-        let continued = false;
-        const req = http.request(`${s.url}/files`, {
-          method: 'POST',
-          agent: false,
-          headers: { Authorization: auth, 'Content-Type': mp.contentType, 'Content-Length': mp.body.length, Expect: '100-continue' },
-        }, (res) => { res.resume(); res.on('end', () => resolve({ status: res.statusCode, continued })); });
-        req.on('continue', () => { continued = true; req.end(mp.body); });
-        req.on('error', reject);
-        req.flushHeaders();
-      });
+      const send = (auth) =>
+        new Promise((resolve, reject) => {
+          let continued = false;
+          const req = http.request(
+            `${s.url}/files`,
+            {
+              method: 'POST',
+              agent: false,
+              headers: { Authorization: auth, 'Content-Type': mp.contentType, 'Content-Length': mp.body.length, Expect: '100-continue' },
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve({ status: res.statusCode, continued }));
+            },
+          );
+          req.on('continue', () => {
+            continued = true;
+            req.end(mp.body);
+          });
+          req.on('error', reject);
+          req.flushHeaders();
+        });
       assert.deepEqual(await send('Bearer wrong'), { status: 401, continued: false });
       assert.deepEqual(await send(AUTH), { status: 200, continued: true });
     });
@@ -245,10 +267,27 @@ describe('serial stand-in server', function () {
     it('rejects extra parts, a second file, a wrongly named part, an empty filename and a missing file', async () => {
       /** @type {[string, Part[]][]} */
       const cases = [
-        ['extra field', [{ name: 'file', filename: 'a.txt', contentType: 'text/plain', data: 'x' }, { name: 'note', data: 'hi' }]],
-        ['field first', [{ name: 'note', data: 'hi' }, { name: 'file', filename: 'a.txt', contentType: 'text/plain', data: 'x' }]],
-        ['two files', [{ name: 'file', filename: 'a.txt', contentType: 'text/plain', data: 'x' },
-          { name: 'file', filename: 'b.txt', contentType: 'text/plain', data: 'y' }]],
+        [
+          'extra field',
+          [
+            { name: 'file', filename: 'a.txt', contentType: 'text/plain', data: 'x' },
+            { name: 'note', data: 'hi' },
+          ],
+        ],
+        [
+          'field first',
+          [
+            { name: 'note', data: 'hi' },
+            { name: 'file', filename: 'a.txt', contentType: 'text/plain', data: 'x' },
+          ],
+        ],
+        [
+          'two files',
+          [
+            { name: 'file', filename: 'a.txt', contentType: 'text/plain', data: 'x' },
+            { name: 'file', filename: 'b.txt', contentType: 'text/plain', data: 'y' },
+          ],
+        ],
         ['wrong name', [{ name: 'upload', filename: 'a.txt', contentType: 'text/plain', data: 'x' }]],
         ['empty filename', [{ name: 'file', filename: '', contentType: 'text/plain', data: 'x' }]],
         ['no filename', [{ name: 'file', data: 'x' }]],
@@ -262,7 +301,8 @@ describe('serial stand-in server', function () {
       }
       const mp = multipart([{ name: 'file', filename: 'a.txt', contentType: 'text/plain', data: 'x' }]);
       const truncated = await request(s.url, {
-        headers: { Authorization: AUTH, 'Content-Type': mp.contentType }, body: mp.body.subarray(0, mp.body.length - 10),
+        headers: { Authorization: AUTH, 'Content-Type': mp.contentType },
+        body: mp.body.subarray(0, mp.body.length - 10),
       });
       assert.equal(truncated.status, 400);
       assert.equal(s.uploads.length, 0);
@@ -300,11 +340,17 @@ describe('serial stand-in server', function () {
         const mp = multipart([{ name: 'file', filename: 'a.bin', contentType: 'application/octet-stream', data: Buffer.alloc(4 << 20) }]);
         await new Promise((resolve) => {
           const req = http.request(`${st.url}/files`, {
-            method: 'POST', agent: false,
+            method: 'POST',
+            agent: false,
             headers: { Authorization: AUTH, 'Content-Type': mp.contentType, 'Content-Length': mp.body.length },
           });
           req.on('error', () => resolve(undefined));
-          req.write(mp.body.subarray(0, 1 << 20), () => setTimeout(() => { req.destroy(); resolve(undefined); }, 50));
+          req.write(mp.body.subarray(0, 1 << 20), () =>
+            setTimeout(() => {
+              req.destroy();
+              resolve(undefined);
+            }, 50),
+          );
         });
         await new Promise((r) => setTimeout(r, 50));
         assert.equal(st.uploads.length, 1);
@@ -371,8 +417,10 @@ describe('serial stand-in server', function () {
     it('drop: destroys the connection after afterBytes', async () => {
       const big = multipart([{ name: 'file', filename: 'a.bin', contentType: 'application/octet-stream', data: Buffer.alloc(256 * 1024) }]);
       s.fault({ mode: 'drop', afterBytes: 1024 });
-      await assert.rejects(request(s.url, { headers: { Authorization: AUTH, 'Content-Type': big.contentType }, body: big.body }),
-        (/** @type {any} */ err) => ['ECONNRESET', 'EPIPE'].includes(err.code) || /socket hang up/.test(err.message));
+      await assert.rejects(
+        request(s.url, { headers: { Authorization: AUTH, 'Content-Type': big.contentType }, body: big.body }),
+        (/** @type {any} */ err) => ['ECONNRESET', 'EPIPE'].includes(err.code) || /socket hang up/.test(err.message),
+      );
       assert.equal(s.requests[0].fault, 'drop');
       assert.equal(s.requests[0].status, null);
       assert.ok(s.requests[0].bodyBytes >= 1024);
@@ -386,8 +434,9 @@ describe('serial stand-in server', function () {
       st.fault({ mode: 'stall', afterBytes: 1024 });
       const big = multipart([{ name: 'file', filename: 'a.bin', contentType: 'application/octet-stream', data: Buffer.alloc(4 << 20) }]);
       let settled = false;
-      const pending = request(st.url, { headers: { Authorization: AUTH, 'Content-Type': big.contentType }, body: big.body })
-        .finally(() => { settled = true; });
+      const pending = request(st.url, { headers: { Authorization: AUTH, 'Content-Type': big.contentType }, body: big.body }).finally(() => {
+        settled = true;
+      });
       pending.catch(() => {});
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(settled, false);
@@ -415,8 +464,7 @@ describe('serial stand-in server', function () {
       const port = s.port;
       await s.setDown(true);
       assert.equal(s.down, true);
-      await assert.rejects(fetch(`${s.url}/files`, { method: 'POST' }),
-        (/** @type {any} */ err) => err.cause && err.cause.code === 'ECONNREFUSED');
+      await assert.rejects(fetch(`${s.url}/files`, { method: 'POST' }), (/** @type {any} */ err) => err.cause && err.cause.code === 'ECONNREFUSED');
       await s.setDown(false);
       assert.equal(s.port, port);
       const { res } = await fetchUpload(s.url);
@@ -438,15 +486,25 @@ describe('serial stand-in server', function () {
       assert.deepEqual(found.json, [ds.json]);
       assert.equal((await api(s.url, '/datasets', 'PUT', { name: 'Report', type: 'FILE' })).status, 400);
 
-      const created = await api(s.url, '/processes/entries', 'POST',
-        { process_id: 'p1', component_instance_id: 'ci-1', station_id: 'st-1' });
+      const created = await api(s.url, '/processes/entries', 'POST', { process_id: 'p1', component_instance_id: 'ci-1', station_id: 'st-1' });
       assert.equal(created.status, 200);
       const entry = created.json;
       assert.match(entry.id, UUID_RE);
-      assert.deepEqual({ ...entry, id: 0, timestamp: 0 }, {
-        id: 0, timestamp: 0, process_id: 'p1', component_instance_id: 'ci-1', station_id: 'st-1', operator_id: null,
-        is_complete: false, is_pass: null, cycle_time: null, data: [],
-      });
+      assert.deepEqual(
+        { ...entry, id: 0, timestamp: 0 },
+        {
+          id: 0,
+          timestamp: 0,
+          process_id: 'p1',
+          component_instance_id: 'ci-1',
+          station_id: 'st-1',
+          operator_id: null,
+          is_complete: false,
+          is_pass: null,
+          cycle_time: null,
+          data: [],
+        },
+      );
 
       const datumPath = `/processes/entries/${entry.id}`;
       const byId = await api(s.url, datumPath, 'PUT', { type: 'FILE', dataset_id: ds.json.id, file_id: file.id, file_name: 'report.csv' });
@@ -461,8 +519,10 @@ describe('serial stand-in server', function () {
       const put = await api(s.url, datumPath, 'PUT', { type: 'FILE', dataset_id: ds.json.id, file_id: file.name, file_name: 'report.csv' });
       assert.equal(put.status, 200);
       assert.equal(put.json.data.length, 1);
-      assert.deepEqual({ ...put.json.data[0], id: 0, created_at: 0 },
-        { id: 0, created_at: 0, type: 'FILE', dataset_id: ds.json.id, file_id: file.name, file_name: 'report.csv' });
+      assert.deepEqual(
+        { ...put.json.data[0], id: 0, created_at: 0 },
+        { id: 0, created_at: 0, type: 'FILE', dataset_id: ds.json.id, file_id: file.name, file_name: 'report.csv' },
+      );
 
       const done = await api(s.url, datumPath, 'PATCH', { is_complete: true, is_pass: true, cycle_time: 12.5 });
       assert.equal(done.status, 200);
@@ -489,15 +549,21 @@ describe('serial stand-in server', function () {
       ];
       for (const b of bad) assert.equal((await api(s.url, '/processes/entries', 'POST', b)).status, 400, JSON.stringify(b));
       const notJson = await request(s.url, {
-        path: '/processes/entries', headers: { Authorization: AUTH, 'Content-Type': 'application/json' }, body: '{nope',
+        path: '/processes/entries',
+        headers: { Authorization: AUTH, 'Content-Type': 'application/json' },
+        body: '{nope',
       });
       assert.equal(notJson.status, 400);
       const wrongType = await request(s.url, {
-        path: '/processes/entries', headers: { Authorization: AUTH, 'Content-Type': 'text/plain' }, body: '{}',
+        path: '/processes/entries',
+        headers: { Authorization: AUTH, 'Content-Type': 'text/plain' },
+        body: '{}',
       });
       assert.equal(wrongType.status, 415);
       const unauth = await request(s.url, {
-        path: '/processes/entries', headers: { 'Content-Type': 'application/json' }, body: '{"process_id":"p","component_instance_id":"c"}',
+        path: '/processes/entries',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"process_id":"p","component_instance_id":"c"}',
       });
       assert.equal(unauth.status, 401);
       assert.equal((await api(s.url, '/processes/entries/unknown', 'GET')).status, 404);
@@ -524,10 +590,15 @@ describe('serial stand-in server', function () {
   describe('CLI', () => {
     it('prints the URL (never the key) and stops on SIGTERM', async () => {
       const secret = 'cli-secret-9f3a';
-      const child = spawn(process.execPath, [path.join(__dirname, '..', 'harness', 'serial-stand-in.js'),
-        '--port', '0', '--host', '127.0.0.1', '--api-key', secret], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [path.join(__dirname, '..', 'harness', 'serial-stand-in.js'), '--port', '0', '--host', '127.0.0.1', '--api-key', secret],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let out = '';
-      child.stderr.on('data', (c) => { out += c; });
+      child.stderr.on('data', (c) => {
+        out += c;
+      });
       const url = await new Promise((resolve, reject) => {
         child.stdout.on('data', (c) => {
           out += c;
@@ -539,7 +610,10 @@ describe('serial stand-in server', function () {
       const res = await fetch(`${url}/datasets`, { headers: { Authorization: `Bearer ${secret}` } });
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), []);
-      const code = await new Promise((resolve) => { child.on('exit', (c) => resolve(c)); child.kill('SIGTERM'); });
+      const code = await new Promise((resolve) => {
+        child.on('exit', (c) => resolve(c));
+        child.kill('SIGTERM');
+      });
       assert.equal(code, 0);
       assert.ok(!out.includes(secret));
     });

@@ -49,11 +49,12 @@ describe('the durable outbox (upload node, outbox "disk")', function () {
         fs.rmSync(root, { recursive: true, force: true });
     });
 
-    const flow = (/** @type {any} */ upload = {}, /** @type {any} */ more = {}) => loadUploadFlow({
-        baseUrl: serial.url,
-        upload: { outbox: 'disk', outboxDir, attempts: 2, backoff: 0.01, ...upload },
-        ...more,
-    });
+    const flow = (/** @type {any} */ upload = {}, /** @type {any} */ more = {}) =>
+        loadUploadFlow({
+            baseUrl: serial.url,
+            upload: { outbox: 'disk', outboxDir, attempts: 2, backoff: 0.01, ...upload },
+            ...more,
+        });
 
     it('is the default, and leaves nothing behind after a delivery', async function () {
         const f = await loadUploadFlow({ baseUrl: serial.url, upload: { outboxDir } });
@@ -127,8 +128,14 @@ describe('the durable outbox (upload node, outbox "disk")', function () {
         }
         await serial.setDown(false);
         await until(() => outputs.length === 5, 20000, '5 outputs');
-        assert.deepEqual(serial.uploads.map((u) => u.filename), ['n0.txt', 'n1.txt', 'n2.txt', 'n3.txt', 'n4.txt']);
-        assert.deepEqual(outputs.map((m) => m.seq), [0, 1, 2, 3, 4]);
+        assert.deepEqual(
+            serial.uploads.map((u) => u.filename),
+            ['n0.txt', 'n1.txt', 'n2.txt', 'n3.txt', 'n4.txt'],
+        );
+        assert.deepEqual(
+            outputs.map((m) => m.seq),
+            [0, 1, 2, 3, 4],
+        );
     });
 
     it('queues jobs in arrival order even when an earlier copy takes longer', async function () {
@@ -145,7 +152,10 @@ describe('the durable outbox (upload node, outbox "disk")', function () {
         assert.deepEqual(names, ['big-first.bin', 's1.txt', 's2.txt', 's3.txt']);
         await serial.setDown(false);
         await until(() => outputs.length === 4, 20000, '4 outputs');
-        assert.deepEqual(serial.uploads.map((/** @type {any} */ u) => u.filename), ['big-first.bin', 's1.txt', 's2.txt', 's3.txt']);
+        assert.deepEqual(
+            serial.uploads.map((/** @type {any} */ u) => u.filename),
+            ['big-first.bin', 's1.txt', 's2.txt', 's3.txt'],
+        );
         assert.deepEqual(outputs, [0, 1, 2, 3]);
     });
 
@@ -167,7 +177,8 @@ describe('the durable outbox (upload node, outbox "disk")', function () {
         await serial.setDown(false);
         await until(() => serial.uploads.length === 2, 20000, 'the two accepted jobs');
         assert.deepEqual(serial.uploads.map((u) => u.sha256).sort(), [sha256(Buffer.from('one')), sha256(Buffer.from('two'))].sort());
-        void first; void second;
+        void first;
+        void second;
     });
 
     it('refuses a message with OUTBOX_FULL when the bytes would pass the size limit', async function () {

@@ -35,7 +35,9 @@ function registeredTypes(html) {
 
 /** @returns {Array<{file: string, nodes: any[]}>} */
 function examples() {
-    return fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'))
+    return fs
+        .readdirSync(EXAMPLES)
+        .filter((f) => f.endsWith('.json'))
         .map((file) => ({ file, nodes: JSON.parse(fs.readFileSync(path.join(EXAMPLES, file), 'utf8')) }));
 }
 
@@ -51,8 +53,13 @@ describe('package as published', function () {
         });
 
         it('holds no tests, sources, scripts, tooling or secrets', function () {
-            const unwanted = files.filter((f) => /^(test|src|scripts|\.ci|\.compat|node_modules|docs)\//.test(f) ||
-                /\.(ts|tgz)$/.test(f) || (/\.map$/.test(f) && !/^nodes\/.*\.js\.map$/.test(f)) || /^(tsconfig\.json|\.mocharc\.js|\.gitignore|package-lock\.json)$/.test(f));
+            const unwanted = files.filter(
+                (f) =>
+                    /^(test|src|scripts|\.ci|\.compat|node_modules|docs)\//.test(f) ||
+                    /\.(ts|tgz)$/.test(f) ||
+                    (/\.map$/.test(f) && !/^nodes\/.*\.js\.map$/.test(f)) ||
+                    /^(tsconfig\.json|\.mocharc\.js|\.gitignore|package-lock\.json)$/.test(f),
+            );
             assert.deepEqual(unwanted, []);
             for (const f of files) {
                 const text = fs.readFileSync(path.join(ROOT, f), 'latin1');
@@ -60,7 +67,7 @@ describe('package as published', function () {
             }
         });
 
-        it('holds what Node-RED loads: each node\'s .js and .html, its locales, the icon, the examples and the docs', function () {
+        it("holds what Node-RED loads: each node's .js and .html, its locales, the icon, the examples and the docs", function () {
             for (const type of NODE_TYPES) {
                 const js = PKG['node-red'].nodes[type];
                 assert.ok(files.includes(js), js);
@@ -84,7 +91,10 @@ describe('package as published', function () {
             for (const js of compiled) {
                 assert.ok(files.includes(`${js}.map`), `${js}.map`);
                 const map = JSON.parse(fs.readFileSync(path.join(ROOT, `${js}.map`), 'utf8'));
-                assert.ok(map.sources.every((/** @type {string} */ s) => /src\//.test(s) && s.endsWith('.ts')), `${js}: ${map.sources}`);
+                assert.ok(
+                    map.sources.every((/** @type {string} */ s) => /src\//.test(s) && s.endsWith('.ts')),
+                    `${js}: ${map.sources}`,
+                );
                 assert.equal(map.sourcesContent?.length, map.sources.length, `${js}: sources inlined`);
             }
         });
@@ -191,8 +201,14 @@ describe('package as published', function () {
                 const cfg = nodes.filter((n) => n.type === 'serial-mfg-config');
                 assert.equal(cfg.length, 1, `${file}: one config node`);
                 assert.equal(cfg[0].baseUrl, 'https://api.serial.io');
-                assert.ok(nodes.some((n) => n.type === 'comment' && n.info.length > 200), `${file}: an explaining comment`);
-                assert.ok(nodes.some((n) => n.type === 'catch'), `${file}: a catch node`);
+                assert.ok(
+                    nodes.some((n) => n.type === 'comment' && n.info.length > 200),
+                    `${file}: an explaining comment`,
+                );
+                assert.ok(
+                    nodes.some((n) => n.type === 'catch'),
+                    `${file}: a catch node`,
+                );
             }
         });
 

@@ -62,7 +62,10 @@ describe('serial-mfg-request against the Serial stand-in', function () {
             assert.equal(msg.attempts, 1);
             assert.equal(msg.topic, 'unit');
             assert.deepEqual(msg.keep, { a: 1 });
-            assert.deepEqual(f.statuses.map((s) => s.fill), ['blue', 'green']);
+            assert.deepEqual(
+                f.statuses.map((s) => s.fill),
+                ['blue', 'green'],
+            );
             assert.equal(f.statuses[0].text, 'serial-mfg-request.status.requesting');
             assert.equal(f.statuses[1].text, 'HTTP 200');
         });
@@ -79,7 +82,11 @@ describe('serial-mfg-request against the Serial stand-in', function () {
             assert.equal(rec.method, 'GET');
             assert.equal(rec.path, '/datasets');
             const query = new URL(rec.url, 'http://x').searchParams;
-            assert.deepEqual([...query.entries()].sort(), [['name', 'Torque log'], ['process_id', PROCESS_ID], ['type', 'FILE']]);
+            assert.deepEqual([...query.entries()].sort(), [
+                ['name', 'Torque log'],
+                ['process_id', PROCESS_ID],
+                ['type', 'FILE'],
+            ]);
             assert.equal(rec.headers['content-type'], undefined);
             assert.equal(rec.headers['content-length'] ?? '0', '0');
             assert.deepEqual(msg.payload, [wanted]);
@@ -124,7 +131,7 @@ describe('serial-mfg-request against the Serial stand-in', function () {
             assert.equal(msg.payload.id, entryId);
         });
 
-        it("ignores msg.method and msg.path when the node sets them", async function () {
+        it('ignores msg.method and msg.path when the node sets them', async function () {
             const f = await flow({ method: 'GET', path: '/datasets' });
             const { ok } = await request(f, { method: 'DELETE', path: '/files' });
             assert.equal(ok, true);
@@ -194,7 +201,10 @@ describe('serial-mfg-request against the Serial stand-in', function () {
                 assert.match(out.error.message, message);
                 assert.equal(serial.requests.length, 0);
                 assert.equal(out.statusCode, undefined);
-                assert.deepEqual(f.statuses.map((s) => [s.fill, s.shape, s.text]), [['red', 'ring', 'failed: INVALID_REQUEST']]);
+                assert.deepEqual(
+                    f.statuses.map((s) => [s.fill, s.shape, s.text]),
+                    [['red', 'ring', 'failed: INVALID_REQUEST']],
+                );
             });
         }
 
@@ -247,7 +257,10 @@ describe('serial-mfg-request against the Serial stand-in', function () {
             assert.equal(msg.attempts, 3);
             assert.equal(serial.requests.length, 3);
             assert.equal(serial.entries.size, 1);
-            assert.ok(f.statuses.some((s) => s.fill === 'yellow' && s.text === 'retry 2/3'), JSON.stringify(f.statuses));
+            assert.ok(
+                f.statuses.some((s) => s.fill === 'yellow' && s.text === 'retry 2/3'),
+                JSON.stringify(f.statuses),
+            );
         });
 
         it('retries a POST on 429', async function () {

@@ -138,7 +138,9 @@ describe('serial-mfg-upload against the Serial stand-in', function () {
         });
 
         it('takes the name and type from the node when set as strings', async function () {
-            const f = await flow({ upload: { outbox: 'off', filename: 'station.log', filenameType: 'str', contentType: 'text/plain', contentTypeType: 'str' } });
+            const f = await flow({
+                upload: { outbox: 'off', filename: 'station.log', filenameType: 'str', contentType: 'text/plain', contentTypeType: 'str' },
+            });
             const { ok } = await send(f, { payload: Buffer.from('log'), filename: 'ignored.bin' });
             assert.equal(ok, true);
             assert.equal(serial.uploads[0].filename, 'station.log');
@@ -156,7 +158,10 @@ describe('serial-mfg-upload against the Serial stand-in', function () {
             for (let i = 1; i <= 4; i++) f.up.receive({ payload: Buffer.from(`buffer ${i}`), filename: `b${i}.txt`, seq: i });
             const end = Date.now() + 10000;
             while (outputs.length < 5 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-            assert.deepEqual(serial.uploads.map((/** @type {any} */ u) => u.filename), ['first.bin', 'b1.txt', 'b2.txt', 'b3.txt', 'b4.txt']);
+            assert.deepEqual(
+                serial.uploads.map((/** @type {any} */ u) => u.filename),
+                ['first.bin', 'b1.txt', 'b2.txt', 'b3.txt', 'b4.txt'],
+            );
             assert.deepEqual(outputs, [0, 1, 2, 3, 4]);
         });
 
@@ -206,7 +211,12 @@ describe('serial-mfg-upload against the Serial stand-in', function () {
             assert.equal(serial.requests.length, 0);
         });
 
-        for (const [label, payload] of /** @type {Array<[string, unknown]>} */ ([['a number', 42], ['an object', { a: 1 }], ['null', null], ['undefined', undefined]])) {
+        for (const [label, payload] of /** @type {Array<[string, unknown]>} */ ([
+            ['a number', 42],
+            ['an object', { a: 1 }],
+            ['null', null],
+            ['undefined', undefined],
+        ])) {
             it(`INVALID_PAYLOAD for ${label}`, async function () {
                 const msg = await failure({}, { payload });
                 assert.equal(msg.error.code, 'INVALID_PAYLOAD');

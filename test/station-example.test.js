@@ -19,8 +19,13 @@ const EXAMPLE = path.join(__dirname, '..', 'examples', 'Record a station result 
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
 
 const CORE = coreNodes(
-    'common/20-inject.js', 'common/21-debug.js', 'common/25-catch.js', 'common/90-comment.js',
-    'function/10-function.js', 'function/15-change.js', 'sequence/17-split.js',
+    'common/20-inject.js',
+    'common/21-debug.js',
+    'common/25-catch.js',
+    'common/90-comment.js',
+    'function/10-function.js',
+    'function/15-change.js',
+    'sequence/17-split.js',
 );
 
 describe('example: Record a station result with its files', function () {
@@ -94,7 +99,10 @@ describe('example: Record a station result with its files', function () {
         assert.equal(byName('Create entry').retryPost, false, 'the POST that creates the entry is never retried blindly');
         assert.ok(example.filter((n) => n.type === 'comment').length >= 3);
         assert.match(byName('Record a station result with its files').info, /`name`\*\* as `file_id`/);
-        assert.deepEqual(JSON.parse(inject.props.find((/** @type {any} */ p) => p.p === 'files').v).map((/** @type {string} */ p) => path.extname(p)), ['.png', '.csv']);
+        assert.deepEqual(
+            JSON.parse(inject.props.find((/** @type {any} */ p) => p.p === 'files').v).map((/** @type {string} */ p) => path.extname(p)),
+            ['.png', '.csv'],
+        );
     });
 
     it('creates one entry, uploads and attaches each file, and submits the entry', async function () {
@@ -139,11 +147,20 @@ describe('example: Record a station result with its files', function () {
         assert.equal(entry.is_complete, true);
         assert.equal(entry.is_pass, true);
         const calls = serial.requests.map((/** @type {any} */ r) => `${r.method} ${r.path.replace(entry.id, '{id}')} ${r.status}`);
-        assert.deepEqual(calls.filter((c) => !c.startsWith('POST /files')), [
-            'POST /processes/entries 200', 'PUT /processes/entries/{id} 200', 'PUT /processes/entries/{id} 200', 'PATCH /processes/entries/{id} 200',
-        ]);
+        assert.deepEqual(
+            calls.filter((c) => !c.startsWith('POST /files')),
+            [
+                'POST /processes/entries 200',
+                'PUT /processes/entries/{id} 200',
+                'PUT /processes/entries/{id} 200',
+                'PATCH /processes/entries/{id} 200',
+            ],
+        );
         assert.equal(calls.filter((c) => c === 'POST /files 200').length, 2);
-        assert.ok(serial.requests.every((/** @type {any} */ r) => r.authorized), 'every call carried the key');
+        assert.ok(
+            serial.requests.every((/** @type {any} */ r) => r.authorized),
+            'every call carried the key',
+        );
 
         assert.equal(msg.payload.id, entry.id);
         assert.equal(msg.payload.is_complete, true);

@@ -60,12 +60,39 @@ function coreFlow(o) {
     nodes.find((n) => n.id === `${z}-start`).wires[0] = [`${z}-read`];
     nodes.push(
         // format '': a single Buffer object; errors go to Catch only
-        { id: `${z}-read`, z, type: 'file in', name: 'read file', filename: 'filename', filenameType: 'msg', format: '', chunk: false,
-            sendError: false, encoding: 'none', allProps: false, wires: [[`${z}-form`]] },
+        {
+            id: `${z}-read`,
+            z,
+            type: 'file in',
+            name: 'read file',
+            filename: 'filename',
+            filenameType: 'msg',
+            format: '',
+            chunk: false,
+            sendError: false,
+            encoding: 'none',
+            allProps: false,
+            wires: [[`${z}-form`]],
+        },
         { id: `${z}-form`, z, type: 'function', name: 'multipart', func: MULTIPART, outputs: 1, wires: [[`${z}-post`]] },
-        { id: `${z}-post`, z, type: 'http request', name: 'POST /files', method: 'POST', ret: 'txt', paytoqs: 'ignore',
-            url: `${o.serialUrl}/files`, tls: '', persist: !!o.keepAlive, proxy: '', insecureHTTPParser: false, authType: '',
-            senderr: true, headers: [], wires: [[`${z}-count`]] },
+        {
+            id: `${z}-post`,
+            z,
+            type: 'http request',
+            name: 'POST /files',
+            method: 'POST',
+            ret: 'txt',
+            paytoqs: 'ignore',
+            url: `${o.serialUrl}/files`,
+            tls: '',
+            persist: !!o.keepAlive,
+            proxy: '',
+            insecureHTTPParser: false,
+            authType: '',
+            senderr: true,
+            headers: [],
+            wires: [[`${z}-count`]],
+        },
     );
     return nodes;
 }
@@ -79,13 +106,35 @@ function oursFlow(o) {
     const nodes = frame(z);
     nodes.find((n) => n.id === `${z}-start`).wires[0] = [`${z}-up`];
     nodes.push(
-        { id: `${z}-cfg`, type: 'serial-mfg-config', name: 'stand-in', baseUrl: o.serialUrl, allowHttp: true,
-            concurrency: o.concurrency, credentials: { apiKey: o.apiKey } },
-        { id: `${z}-up`, z, type: 'serial-mfg-upload', name: 'upload', server: `${z}-cfg`,
-            filename: 'filename', filenameType: 'msg', contentType: 'contentType', contentTypeType: 'msg',
-            attempts: 1, backoff: 1, stallTimeout: 60, connectTimeout: 15,
-            outbox: o.outbox, outboxDir: o.outboxDir ?? '', outboxMaxFiles: 100000, outboxMaxSize: 8192,
-            wires: [[`${z}-count`]] },
+        {
+            id: `${z}-cfg`,
+            type: 'serial-mfg-config',
+            name: 'stand-in',
+            baseUrl: o.serialUrl,
+            allowHttp: true,
+            concurrency: o.concurrency,
+            credentials: { apiKey: o.apiKey },
+        },
+        {
+            id: `${z}-up`,
+            z,
+            type: 'serial-mfg-upload',
+            name: 'upload',
+            server: `${z}-cfg`,
+            filename: 'filename',
+            filenameType: 'msg',
+            contentType: 'contentType',
+            contentTypeType: 'msg',
+            attempts: 1,
+            backoff: 1,
+            stallTimeout: 60,
+            connectTimeout: 15,
+            outbox: o.outbox,
+            outboxDir: o.outboxDir ?? '',
+            outboxMaxFiles: 100000,
+            outboxMaxSize: 8192,
+            wires: [[`${z}-count`]],
+        },
     );
     return nodes;
 }

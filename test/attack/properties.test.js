@@ -27,11 +27,20 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 /** Strings that reach the edges: control characters, quotes, separators, non-ASCII, long runs. */
 const hostileText = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 40 }),
-    fc.array(fc.constantFrom('a', '.', '/', '\\', '"', '\r', '\n', '\t', ' ', ';', '=', 'é', '\u0000', '\u007f', '..', 'x.txt'), { maxLength: 12 }).map((a) => a.join('')),
+    fc
+        .array(fc.constantFrom('a', '.', '/', '\\', '"', '\r', '\n', '\t', ' ', ';', '=', 'é', '\u0000', '\u007f', '..', 'x.txt'), { maxLength: 12 })
+        .map((a) => a.join('')),
     fc.integer({ min: 250, max: 260 }).map((n) => 'n'.repeat(n)),
 );
 const contentTypes = fc.oneof(
-    fc.constantFrom('text/csv', 'image/png', 'text/plain; charset=utf-8', 'application/json;q="1"', 'text/plain\r\n\r\n;x=1', 'text/plain;\tq="a\rb"'),
+    fc.constantFrom(
+        'text/csv',
+        'image/png',
+        'text/plain; charset=utf-8',
+        'application/json;q="1"',
+        'text/plain\r\n\r\n;x=1',
+        'text/plain;\tq="a\rb"',
+    ),
     fc.tuple(hostileText, hostileText).map(([a, b]) => `${a}/${b}`),
     hostileText,
 );
@@ -56,31 +65,39 @@ describe('attack: property-based tests of the input boundaries', function () {
     it('a name and a content type either upload exactly as given or are refused before any request', async function () {
         const f = await loadUploadFlow({ baseUrl: serial.url, upload: { outbox: 'off' } });
         await fc.assert(
-            fc.asyncProperty(fc.option(hostileText, { nil: undefined }), fc.option(contentTypes, { nil: undefined }), fc.uint8Array({ maxLength: 2000 }), async (filename, contentType, data) => {
-                const bytes = Buffer.from(data);
-                const before = serial.requests.length;
-                const { ok, msg } = await send(f, { payload: bytes, filename, contentType });
-                if (!ok) {
-                    assert.ok(['INVALID_FILENAME', 'INVALID_CONTENT_TYPE'].includes(msg.error.code), msg.error.code);
-                    assert.equal(serial.requests.length, before, 'refused before any request');
-                    const base = (filename ?? '').split(/[\\/]/).pop() ?? '';
-                    if (msg.error.code === 'INVALID_FILENAME') {
-                        assert.ok(CONTROL.test(base) || ['', '.', '..'].includes(base.trim()) || Buffer.byteLength(base.trim()) > 255, JSON.stringify(filename));
+            fc.asyncProperty(
+                fc.option(hostileText, { nil: undefined }),
+                fc.option(contentTypes, { nil: undefined }),
+                fc.uint8Array({ maxLength: 2000 }),
+                async (filename, contentType, data) => {
+                    const bytes = Buffer.from(data);
+                    const before = serial.requests.length;
+                    const { ok, msg } = await send(f, { payload: bytes, filename, contentType });
+                    if (!ok) {
+                        assert.ok(['INVALID_FILENAME', 'INVALID_CONTENT_TYPE'].includes(msg.error.code), msg.error.code);
+                        assert.equal(serial.requests.length, before, 'refused before any request');
+                        const base = (filename ?? '').split(/[\\/]/).pop() ?? '';
+                        if (msg.error.code === 'INVALID_FILENAME') {
+                            assert.ok(
+                                CONTROL.test(base) || ['', '.', '..'].includes(base.trim()) || Buffer.byteLength(base.trim()) > 255,
+                                JSON.stringify(filename),
+                            );
+                        }
+                        return;
                     }
-                    return;
-                }
-                const got = serial.uploads.at(-1);
-                assert.equal(serial.requests.length, before + 1);
-                assert.equal(got.sha256, sha256(bytes));
-                // One part with exactly its two headers: nothing a name or type held could add one.
-                assert.deepEqual(Object.keys(got.partHeaders).sort(), ['content-disposition', 'content-type']);
-                if (filename !== undefined) {
-                    const base = filename.split(/[\\/]/).pop() ?? '';
-                    assert.ok(!CONTROL.test(base));
-                    assert.equal(got.filename, base.trim().replace(/"/g, '%22'));
-                }
-                if (contentType) assert.equal(got.partContentType, contentType.trim());
-            }),
+                    const got = serial.uploads.at(-1);
+                    assert.equal(serial.requests.length, before + 1);
+                    assert.equal(got.sha256, sha256(bytes));
+                    // One part with exactly its two headers: nothing a name or type held could add one.
+                    assert.deepEqual(Object.keys(got.partHeaders).sort(), ['content-disposition', 'content-type']);
+                    if (filename !== undefined) {
+                        const base = filename.split(/[\\/]/).pop() ?? '';
+                        assert.ok(!CONTROL.test(base));
+                        assert.equal(got.filename, base.trim().replace(/"/g, '%22'));
+                    }
+                    if (contentType) assert.equal(got.partContentType, contentType.trim());
+                },
+            ),
             { seed: SEED, numRuns: 150 },
         );
     });
@@ -108,28 +125,68 @@ describe('attack: property-based tests of the input boundaries', function () {
 
     it('a request path either stays below the base URL, each value one segment, or is INVALID_REQUEST', function () {
         const base = 'https://api.serial.io/v1';
-        const pieces = fc.constantFrom('/', 'processes', 'entries', '{{a}}', '{{ b.c }}', '{{d[0]}}', '..', '.', '%2e', '%2E%2e', '?', '#', '\\', ' ', '//', '{', '}', 'http:', '@', ':', '{{a}}{{a}}', '{{x-y}}');
-        const values = fc.oneof(fc.string({ maxLength: 8 }), hostileText, fc.constantFrom('.', '..', '%2e', '../x', 'a/b', '?q', '#f'), fc.integer(), fc.constant(null), fc.object());
+        const pieces = fc.constantFrom(
+            '/',
+            'processes',
+            'entries',
+            '{{a}}',
+            '{{ b.c }}',
+            '{{d[0]}}',
+            '..',
+            '.',
+            '%2e',
+            '%2E%2e',
+            '?',
+            '#',
+            '\\',
+            ' ',
+            '//',
+            '{',
+            '}',
+            'http:',
+            '@',
+            ':',
+            '{{a}}{{a}}',
+            '{{x-y}}',
+        );
+        const values = fc.oneof(
+            fc.string({ maxLength: 8 }),
+            hostileText,
+            fc.constantFrom('.', '..', '%2e', '../x', 'a/b', '?q', '#f'),
+            fc.integer(),
+            fc.constant(null),
+            fc.object(),
+        );
         fc.assert(
-            fc.property(fc.array(pieces, { maxLength: 8 }).map((p) => p.join('')), values, values, values, (template, a, c, d) => {
-                const msg = { a, b: { c }, d: [d] };
-                const lookup = (/** @type {string} */ name) => name.split(/[.[\]]/).filter(Boolean).reduce((/** @type {any} */ o, k) => (o == null ? undefined : o[k]), msg);
-                let filled;
-                try {
-                    filled = fillPath(template, lookup);
-                } catch (e) {
-                    assert.equal(/** @type {any} */ (e).code, 'INVALID_REQUEST');
-                    return;
-                }
-                const url = new URL(`${base}${filled}`);
-                assert.equal(url.origin, 'https://api.serial.io');
-                assert.ok(url.pathname.startsWith('/v1/'), url.pathname);
-                assert.equal(url.pathname, `/v1${filled}`, 'nothing in it was resolved away');
-                assert.equal(url.search + url.hash, '');
-                for (const v of [a, c, d]) {
-                    if (typeof v === 'string' && v.includes('/') && filled.includes(encodeURIComponent(v))) assert.ok(!filled.includes(v));
-                }
-            }),
+            fc.property(
+                fc.array(pieces, { maxLength: 8 }).map((p) => p.join('')),
+                values,
+                values,
+                values,
+                (template, a, c, d) => {
+                    const msg = { a, b: { c }, d: [d] };
+                    const lookup = (/** @type {string} */ name) =>
+                        name
+                            .split(/[.[\]]/)
+                            .filter(Boolean)
+                            .reduce((/** @type {any} */ o, k) => (o == null ? undefined : o[k]), msg);
+                    let filled;
+                    try {
+                        filled = fillPath(template, lookup);
+                    } catch (e) {
+                        assert.equal(/** @type {any} */ (e).code, 'INVALID_REQUEST');
+                        return;
+                    }
+                    const url = new URL(`${base}${filled}`);
+                    assert.equal(url.origin, 'https://api.serial.io');
+                    assert.ok(url.pathname.startsWith('/v1/'), url.pathname);
+                    assert.equal(url.pathname, `/v1${filled}`, 'nothing in it was resolved away');
+                    assert.equal(url.search + url.hash, '');
+                    for (const v of [a, c, d]) {
+                        if (typeof v === 'string' && v.includes('/') && filled.includes(encodeURIComponent(v))) assert.ok(!filled.includes(v));
+                    }
+                },
+            ),
             { seed: SEED, numRuns: 3000 },
         );
     });
@@ -161,7 +218,10 @@ describe('attack: property-based tests of the input boundaries', function () {
                     }
                     if (mutation === 'garbage') fs.writeFileSync(file, Buffer.from(data));
                     if (mutation === 'bad-offset' || mutation === 'foreign-path') {
-                        header.files[0] = mutation === 'bad-offset' ? { ...header.files[0], at: 7 } : { filename: 'x', contentType: 'a/b', size: 4, source: { path: `../../outside-${n}`, identity: {} } };
+                        header.files[0] =
+                            mutation === 'bad-offset'
+                                ? { ...header.files[0], at: 7 }
+                                : { filename: 'x', contentType: 'a/b', size: 4, source: { path: `../../outside-${n}`, identity: {} } };
                         fs.writeFileSync(file, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), bytes.subarray(nl + 1)]));
                     }
                     const box = await Outbox.open(dir, { maxFiles: 10, maxBytes: 1e9 });

@@ -93,9 +93,17 @@ describe('attack: fault soak through the outbox', function () {
         const corrupted = [...stored].filter(([n, shas]) => shas.some((s) => s !== sent.get(n))).map(([n]) => n);
         const duplicated = serial.uploads.length - stored.size;
         const outputTwice = [...outputs].filter(([, n]) => n > 1).map(([name]) => name);
-        console.log(`      soak: ${COUNT} sent, ${stored.size} delivered, ${duplicated} duplicated (${faults.lostAnswer} answers lost), ${lost.length} lost, ${corrupted.length} corrupted, ${uncaught.length} uncaught; faults ${JSON.stringify(faults)}`);
-        assert.deepEqual(errors.map((e) => e.code), []);
-        assert.deepEqual(uncaught.map((e) => e.message), []);
+        console.log(
+            `      soak: ${COUNT} sent, ${stored.size} delivered, ${duplicated} duplicated (${faults.lostAnswer} answers lost), ${lost.length} lost, ${corrupted.length} corrupted, ${uncaught.length} uncaught; faults ${JSON.stringify(faults)}`,
+        );
+        assert.deepEqual(
+            errors.map((e) => e.code),
+            [],
+        );
+        assert.deepEqual(
+            uncaught.map((e) => e.message),
+            [],
+        );
         assert.deepEqual(lost, []);
         assert.deepEqual(corrupted, []);
         assert.equal(outputs.size, COUNT, 'every message at the output');

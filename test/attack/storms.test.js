@@ -46,11 +46,26 @@ function stormFlow(baseUrl, name) {
         { id: 'stormcfg00000001', type: 'serial-mfg-config', name: 'stand-in', baseUrl, concurrency: 4, credentials: { apiKey: API_KEY } },
         { id: 'stormin000000001', z: 'stormtab00000001', type: 'http in', url: '/storm', method: 'post', wires: [['stormfan00000001']] },
         {
-            id: 'stormfan00000001', z: 'stormtab00000001', type: 'function', outputs: 2, wires: [[UP], ['stormres00000001']],
+            id: 'stormfan00000001',
+            z: 'stormtab00000001',
+            type: 'function',
+            outputs: 2,
+            wires: [[UP], ['stormres00000001']],
             func: 'for (const i of msg.payload.items) node.send([{ payload: i.path || Buffer.from(i.data, "base64"), filename: i.name, topic: i.name }, null]);\nmsg.payload = "ok";\nreturn [null, msg];',
         },
         { id: 'stormres00000001', z: 'stormtab00000001', type: 'http response', wires: [] },
-        { id: UP, z: 'stormtab00000001', type: 'serial-mfg-upload', name, server: 'stormcfg00000001', outbox: 'disk', attempts: 3, backoff: 0.05, stallTimeout: 5, wires: [] },
+        {
+            id: UP,
+            z: 'stormtab00000001',
+            type: 'serial-mfg-upload',
+            name,
+            server: 'stormcfg00000001',
+            outbox: 'disk',
+            attempts: 3,
+            backoff: 0.05,
+            stallTimeout: 5,
+            wires: [],
+        },
     ];
 }
 
@@ -140,11 +155,19 @@ describe('attack: redeploy storms and kill -9 loops against a real runtime', fun
         let crashed = 0;
         for (let round = 1; round <= 7; round++) {
             const items = makeItems(`r${round}`, expected);
-            const res = await fetch(`${rt.url}/storm`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ items }) });
+            const res = await fetch(`${rt.url}/storm`, {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({ items }),
+            });
             assert.equal(res.status, 200);
             const names = items.map((i) => i.name);
             // Accepted once committed (or already delivered); then stop it while uploads run.
-            await until(() => names.every((n) => committed(userDir).includes(n) || serial.uploads.some((/** @type {any} */ u) => u.filename === n)), 20000, `round ${round} accepted`);
+            await until(
+                () => names.every((n) => committed(userDir).includes(n) || serial.uploads.some((/** @type {any} */ u) => u.filename === n)),
+                20000,
+                `round ${round} accepted`,
+            );
             for (const n of names) accepted.add(n);
             await sleep(Math.floor(rand() * 40));
             if (round === 3) {
@@ -159,7 +182,9 @@ describe('attack: redeploy storms and kill -9 loops against a real runtime', fun
         await until(() => [...accepted].every((n) => serial.uploads.some((/** @type {any} */ u) => u.filename === n)), 120000, 'every accepted file');
         const t = tally(expected, accepted);
         const uncaught = rt.log.filter((l) => /uncaught|TypeError|Unhandled/i.test(l));
-        console.log(`      storm: ${accepted.size} accepted, ${t.delivered} delivered, ${t.duplicated} duplicated, ${t.lost.length} lost, ${t.corrupted.length} corrupted, ${crashed} crashed`);
+        console.log(
+            `      storm: ${accepted.size} accepted, ${t.delivered} delivered, ${t.duplicated} duplicated, ${t.lost.length} lost, ${t.corrupted.length} corrupted, ${crashed} crashed`,
+        );
         assert.deepEqual(t.lost, []);
         assert.deepEqual(t.corrupted, []);
         assert.equal(crashed, 0);
@@ -184,10 +209,16 @@ describe('attack: redeploy storms and kill -9 loops against a real runtime', fun
             for (const u of serial.uploads) if (expected.has(u.filename)) accepted.add(u.filename);
             rt = await start(userDir);
         }
-        await until(() => [...accepted].every((n) => serial.uploads.some((/** @type {any} */ u) => u.filename === n)), 120000, 'every committed file');
+        await until(
+            () => [...accepted].every((n) => serial.uploads.some((/** @type {any} */ u) => u.filename === n)),
+            120000,
+            'every committed file',
+        );
         await until(() => committed(userDir).length === 0, 60000, 'an empty outbox');
         const t = tally(expected, accepted);
-        console.log(`      kill -9 loop: ${expected.size} sent, ${accepted.size} committed before a kill, ${t.delivered} delivered, ${t.duplicated} duplicated, ${t.lost.length} lost, ${t.corrupted.length} corrupted`);
+        console.log(
+            `      kill -9 loop: ${expected.size} sent, ${accepted.size} committed before a kill, ${t.delivered} delivered, ${t.duplicated} duplicated, ${t.lost.length} lost, ${t.corrupted.length} corrupted`,
+        );
         assert.deepEqual(t.lost, []);
         assert.deepEqual(t.corrupted, []);
         assert.ok(accepted.size >= 6, 'the loop committed files to lose');

@@ -34,8 +34,15 @@ async function openBrowser(opts = {}) {
     const { chromium } = require('playwright-core');
     const browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking',
-            '--disable-component-update', '--disable-sync', '--no-first-run'],
+        args: [
+            '--no-sandbox',
+            '--headless',
+            '--disable-gpu',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+            '--no-first-run',
+        ],
     });
     /** @type {string[]} */
     const consoleLines = [];

@@ -40,7 +40,7 @@ function scanNow() {
         if (value && typeof value === 'object' && 'path' in value && typeof value.path === 'string') {
             for (const file of filesUnder(value.path)) check(`${label}: ${file}`, fs.readFileSync(file).toString('latin1'));
         } else {
-            check(label, typeof value === 'string' ? value : JSON.stringify(value) ?? '');
+            check(label, typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
         }
     }
 }

@@ -6,7 +6,12 @@ const path = require('path');
 
 /** Committed jobs (their .job files) in an outbox's jobs/ folder, oldest first. @param {string} jobsDir */
 function committedJobs(jobsDir) {
-    return fs.existsSync(jobsDir) ? fs.readdirSync(jobsDir).filter((n) => n.endsWith('.job')).sort() : [];
+    return fs.existsSync(jobsDir)
+        ? fs
+              .readdirSync(jobsDir)
+              .filter((n) => n.endsWith('.job'))
+              .sort()
+        : [];
 }
 
 /**
@@ -30,7 +35,11 @@ function writeJob(jobsDir, id, files, msg = {}) {
     fs.mkdirSync(jobsDir, { recursive: true });
     let at = 0;
     const header = {
-        v: 1, kind: 'upload', createdAt: new Date().toISOString(), spec: {}, msg,
+        v: 1,
+        kind: 'upload',
+        createdAt: new Date().toISOString(),
+        spec: {},
+        msg,
         files: files.map((f) => {
             const entry = { filename: f.filename, contentType: f.contentType ?? 'application/octet-stream', size: f.bytes.length, at };
             at += f.bytes.length;

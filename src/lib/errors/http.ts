@@ -42,7 +42,8 @@ export function statusError(answer: Answer): SerialError {
         // Serial never redirects: a redirect is something between the gateway and Serial (a captive
         // portal's login page, a proxy), so Serial was not reached.
         return new SerialError('INVALID_RESPONSE', {
-            statusCode: status, reason: { key: 'redirect', params: { status, location: String(answer.headers.location ?? '') } },
+            statusCode: status,
+            reason: { key: 'redirect', params: { status, location: String(answer.headers.location ?? '') } },
         });
     }
     return new SerialError('CLIENT_ERROR', { statusCode: status, retryable: status === 408, params });
@@ -54,7 +55,10 @@ export function parseAnswer(answer: Answer): unknown {
     try {
         return JSON.parse(answer.text);
     } catch {
-        throw new SerialError('INVALID_RESPONSE', { statusCode: answer.status, reason: { key: 'notJson', params: { start: answer.text.slice(0, 40) } } });
+        throw new SerialError('INVALID_RESPONSE', {
+            statusCode: answer.status,
+            reason: { key: 'notJson', params: { start: answer.text.slice(0, 40) } },
+        });
     }
 }
 
@@ -64,14 +68,24 @@ const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNRE
 /** True when the failure proves the request never reached Serial, so even a POST is safe to repeat. */
 export function neverReachedSerial(err: SerialError): boolean {
     return (
-        err.code === 'CONNECT_TIMEOUT' || (err.code === 'CONNECTION_FAILED' && NEVER_SENT.has(String(err.params.reason))) ||
-        err.statusCode === 429 || err.statusCode === 503
+        err.code === 'CONNECT_TIMEOUT' ||
+        (err.code === 'CONNECTION_FAILED' && NEVER_SENT.has(String(err.params.reason))) ||
+        err.statusCode === 429 ||
+        err.statusCode === 503
     );
 }
 
 const NETWORK_CODES = new Set([
-    'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT',
-    'ERR_SOCKET_CONNECTION_TIMEOUT', 'ERR_STREAM_PREMATURE_CLOSE',
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'EPIPE',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ETIMEDOUT',
+    'ERR_SOCKET_CONNECTION_TIMEOUT',
+    'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
 /**

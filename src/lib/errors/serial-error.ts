@@ -2,11 +2,35 @@ import { Params, sharedEnglish, Translate } from './texts';
 
 /** Stable error codes: flows branch on `msg.error.code`, so these never change meaning. */
 export const ERROR_CODES = [
-    'NO_CONFIG', 'NO_API_KEY', 'INVALID_PAYLOAD', 'EMPTY_PATH', 'FILE_NOT_FOUND', 'NOT_A_FILE', 'FILE_UNREADABLE',
-    'FILE_CHANGED', 'FILE_EMPTY', 'INVALID_FILENAME', 'INVALID_CONTENT_TYPE', 'INVALID_BASE_URL', 'INSECURE_URL',
-    'CONNECTION_FAILED', 'CONNECT_TIMEOUT', 'STALLED', 'RESPONSE_TIMEOUT', 'TLS_ERROR', 'PROXY_ERROR', 'UNAUTHORIZED',
-    'CLIENT_ERROR', 'RATE_LIMITED', 'SERVER_ERROR', 'INVALID_RESPONSE', 'ABORTED', 'OUTBOX_FULL', 'OUTBOX_UNWRITABLE',
-    'OUTBOX_LOCKED', 'INVALID_REQUEST',
+    'NO_CONFIG',
+    'NO_API_KEY',
+    'INVALID_PAYLOAD',
+    'EMPTY_PATH',
+    'FILE_NOT_FOUND',
+    'NOT_A_FILE',
+    'FILE_UNREADABLE',
+    'FILE_CHANGED',
+    'FILE_EMPTY',
+    'INVALID_FILENAME',
+    'INVALID_CONTENT_TYPE',
+    'INVALID_BASE_URL',
+    'INSECURE_URL',
+    'CONNECTION_FAILED',
+    'CONNECT_TIMEOUT',
+    'STALLED',
+    'RESPONSE_TIMEOUT',
+    'TLS_ERROR',
+    'PROXY_ERROR',
+    'UNAUTHORIZED',
+    'CLIENT_ERROR',
+    'RATE_LIMITED',
+    'SERVER_ERROR',
+    'INVALID_RESPONSE',
+    'ABORTED',
+    'OUTBOX_FULL',
+    'OUTBOX_UNWRITABLE',
+    'OUTBOX_LOCKED',
+    'INVALID_REQUEST',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -75,8 +99,12 @@ export class SerialError extends Error {
     /** The same error with other parameters (and a fresh message and stack built from them). */
     withParams(params: Params, reason = this.reason): SerialError {
         return new SerialError(this.code, {
-            params, reason, statusCode: this.statusCode, retryable: this.retryable,
-            retryAfterMs: this.retryAfterMs, attempts: this.attempts,
+            params,
+            reason,
+            statusCode: this.statusCode,
+            retryable: this.retryable,
+            retryAfterMs: this.retryAfterMs,
+            attempts: this.attempts,
         });
     }
 

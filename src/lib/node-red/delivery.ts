@@ -17,7 +17,10 @@ export function outboxBase(RED: NodeAPI, configured?: string): string {
  * direct. The status shows the outbox's queue and problems; going offline or held is logged once.
  */
 export function deliveryFor<R>(
-    RED: NodeAPI, node: Node & { name?: string }, stored: Record<string, unknown>, status: ActivityStatus,
+    RED: NodeAPI,
+    node: Node & { name?: string },
+    stored: Record<string, unknown>,
+    status: ActivityStatus,
     hooks: Omit<DeliveryHooks<R>, 'queue' | 'problem'> & { parallel: () => number; firstWaitMs: number },
 ): Delivery {
     const options = readOptions(OUTBOX_OPTIONS, stored);

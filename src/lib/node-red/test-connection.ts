@@ -49,7 +49,8 @@ const sameSettings = (a: string | undefined, b: string | undefined) => (a ?? '')
  */
 export function registerTestConnection(RED: NodeAPI, network: (options: Partial<ConfigNodeOptions>) => Parameters<typeof clientFor>[2]): void {
     const text = sharedCatalog(RED);
-    const refuse = (res: Response, err: SerialError) => res.json({ ok: false, code: err.code, message: err.text(text) } satisfies TestConnectionAnswer);
+    const refuse = (res: Response, err: SerialError) =>
+        res.json({ ok: false, code: err.code, message: err.text(text) } satisfies TestConnectionAnswer);
     RED.httpAdmin.post('/serial-mfg/test-connection', RED.auth.needsPermission('serial-mfg-config.write'), async (req: Request, res: Response) => {
         if (!req.is('application/json')) return void res.status(415).json({ ok: false, message: 'application/json only' });
         const body: TestConnectionBody = typeof req.body === 'object' && req.body ? req.body : {};
@@ -66,7 +67,10 @@ export function registerTestConnection(RED: NodeAPI, network: (options: Partial<
                 if (!node || node.type !== 'serial-mfg-config') throw new SerialError('NO_API_KEY', { reason: { key: 'testNotDeployed' } });
                 const deployed = node.settings;
                 const asked = body.baseUrl === undefined ? deployed.baseUrl : checkBaseUrl(body.baseUrl, body.allowHttp === true);
-                const changed = asked !== deployed.baseUrl || !sameSettings(body.tls ?? deployed.tls, deployed.tls) || !sameSettings(body.proxy ?? deployed.proxy, deployed.proxy);
+                const changed =
+                    asked !== deployed.baseUrl ||
+                    !sameSettings(body.tls ?? deployed.tls, deployed.tls) ||
+                    !sameSettings(body.proxy ?? deployed.proxy, deployed.proxy);
                 if (changed) throw new SerialError('INVALID_REQUEST', { reason: { key: 'testChanged', params: { url: deployed.baseUrl } } });
                 client = node.client();
             }

@@ -144,7 +144,8 @@ export class DiskDelivery<R> implements Delivery {
         const key = `${state.state}|${state.cause?.code ?? ''}`;
         if (key === this.lastState) return;
         this.lastState = key;
-        if ((state.state === 'offline' || state.state === 'held') && state.cause) this.hooks.warn(`${state.state}: ${state.cause.code}: ${state.cause.message}`);
+        if ((state.state === 'offline' || state.state === 'held') && state.cause)
+            this.hooks.warn(`${state.state}: ${state.cause.code}: ${state.cause.message}`);
     }
 
     private taskOf(job: Job): Task {

@@ -46,16 +46,17 @@ export const open = (p: string, flags: string | number) => call<number>((cb) => 
 export const close = (fd: number) => call<void>((cb) => fs.close(fd, cb));
 export const fsync = (fd: number) => call<void>((cb) => fs.fsync(fd, cb));
 export const rename = (from: string, to: string) => call<void>((cb) => fs.rename(from, to, cb));
-export const unlink = (p: string) => call<void>((cb) => fs.unlink(p, cb)).catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== 'ENOENT') throw e;
-});
+export const unlink = (p: string) =>
+    call<void>((cb) => fs.unlink(p, cb)).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+    });
 const writev = (fd: number, buffers: Buffer[]) => call<number>((cb) => fs.writev(fd, buffers, cb));
 
 /** Writes `buffers` as a new file (never over an existing one), syncs it, and returns its identity. */
 export async function writeSynced(file: string, buffers: Buffer[]): Promise<FileIdentity> {
     const fd = await open(file, 'wx');
     try {
-        let left = buffers.filter((b) => b.length > 0);
+        const left = buffers.filter((b) => b.length > 0);
         while (left.length) {
             let n = await writev(fd, left);
             // A short write: go on from where it stopped.
@@ -78,7 +79,7 @@ export async function readHeader(file: string): Promise<{ header: JobHeader; byt
     const fd = await open(file, 'r');
     try {
         const chunks: Buffer[] = [];
-        for (let at = 0; ; ) {
+        for (let at = 0; ;) {
             const chunk = Buffer.allocUnsafe(64 * 1024);
             const n = await call<number>((cb) => fs.read(fd, chunk, 0, chunk.length, at, cb));
             if (n === 0) throw new Error('no header line');

@@ -68,7 +68,7 @@ export async function copyInto(source: FileSource, target: string, signal: Abort
         try {
             for await (const chunk of stream as Readable) {
                 const buf = chunk as Buffer;
-                for (let done = 0; done < buf.length; ) {
+                for (let done = 0; done < buf.length;) {
                     done += await new Promise<number>((resolve, reject) =>
                         fs.write(fd, buf, done, buf.length - done, null, (err, n) => (err ? reject(err) : resolve(n))),
                     );

@@ -14,7 +14,8 @@ function checkHeader(header: JobHeader, bodyBytes: number): void {
     if (header.v !== 1 || typeof header.kind !== 'string' || !Array.isArray(header.files)) throw new Error('not a job header');
     let embedded = 0;
     for (const f of header.files) {
-        if (typeof f.filename !== 'string' || typeof f.contentType !== 'string' || !Number.isSafeInteger(f.size) || f.size < 0) throw new Error('bad file entry');
+        if (typeof f.filename !== 'string' || typeof f.contentType !== 'string' || !Number.isSafeInteger(f.size) || f.size < 0)
+            throw new Error('bad file entry');
         if (f.at !== undefined) {
             if (f.at !== embedded) throw new Error('bad file offset');
             embedded += f.size;

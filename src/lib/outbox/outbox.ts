@@ -96,7 +96,8 @@ export class Outbox {
         const probe = path.join(this.tmpDir, `.probe-${process.pid}`);
         await fs.promises.writeFile(probe, '');
         await fs.promises.unlink(probe);
-        for (const name of await fs.promises.readdir(this.tmpDir)) await fs.promises.rm(path.join(this.tmpDir, name), { force: true, recursive: true });
+        for (const name of await fs.promises.readdir(this.tmpDir))
+            await fs.promises.rm(path.join(this.tmpDir, name), { force: true, recursive: true });
     }
 
     /** Jobs in arrival order. */
@@ -116,7 +117,10 @@ export class Outbox {
         if (this.stopping.signal.aborted) throw new SerialError('ABORTED');
         const snapshot = snapshotMessage(msg);
         const expected = work.files.reduce((n, f) => n + f.size, 0) + 4096;
-        if (this.queue.length + this.reserved.files + 1 > this.limits.maxFiles || this.bytes + this.reserved.bytes + expected > this.limits.maxBytes) {
+        if (
+            this.queue.length + this.reserved.files + 1 > this.limits.maxFiles ||
+            this.bytes + this.reserved.bytes + expected > this.limits.maxBytes
+        ) {
             throw new SerialError('OUTBOX_FULL', { params: { files: this.limits.maxFiles, size: Math.round(this.limits.maxBytes / 1048576) } });
         }
         this.reserved.files++;
@@ -139,7 +143,12 @@ export class Outbox {
                 return stored;
             });
             const header: JobHeader = {
-                v: 1, kind: work.kind, createdAt: new Date().toISOString(), spec: work.spec, msg: snapshot.msg, files,
+                v: 1,
+                kind: work.kind,
+                createdAt: new Date().toISOString(),
+                spec: work.spec,
+                msg: snapshot.msg,
+                files,
                 ...(snapshot.omitted.length ? { omitted: snapshot.omitted } : {}),
             };
             const line = headerLine(header);
@@ -150,7 +159,9 @@ export class Outbox {
             const keep = this.memory + at <= MEMORY_BUDGET;
             const sources = work.files.map((f, n) => {
                 if (!embedded[n]) return f; // the user's file, checked, until its copy is in
-                return keep ? memorySource(embedded[n]!, namesOf(files[n])) : embeddedSource(path.join(this.jobsDir, `${id}.job`), identity, line.length, files[n]);
+                return keep
+                    ? memorySource(embedded[n]!, namesOf(files[n]))
+                    : embeddedSource(path.join(this.jobsDir, `${id}.job`), identity, line.length, files[n]);
             });
             const job: Job = { id, header, sources, bytes: identity.size, state: {}, memory: keep ? at : 0, removed: false };
             this.enqueue(job);

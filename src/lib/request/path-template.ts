@@ -20,7 +20,8 @@ function encodeValue(name: string, value: unknown): string {
     if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
         throw invalidRequest('missingValue', { name });
     }
-    const scalar = typeof value === 'string' || typeof value === 'bigint' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+    const scalar =
+        typeof value === 'string' || typeof value === 'bigint' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
     if (!scalar) throw invalidRequest('notScalar', { name, type: typeName(value) });
     const encoded = encodeURIComponent(String(value));
     // encodeURIComponent leaves dots alone, and URL parsing would turn "." or ".." into a move up the path.

@@ -64,7 +64,11 @@ function bodyOf(payload: unknown): unknown {
  * Turns the node's settings and a message into one request, or throws INVALID_REQUEST. The node's
  * method and path win; msg.method and msg.path fill in only where the node leaves them empty.
  */
-export function requestFromMessage(config: { method: string; path: string }, msg: Record<string, unknown>, lookup: (name: string) => unknown): RequestSpec {
+export function requestFromMessage(
+    config: { method: string; path: string },
+    msg: Record<string, unknown>,
+    lookup: (name: string) => unknown,
+): RequestSpec {
     const method = methodOf(config.method, msg.method);
     const path = fillPath(config.path || msg.path, lookup);
     const params = paramsOf(msg.params);

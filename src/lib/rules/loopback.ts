@@ -15,7 +15,10 @@ function isLoopbackV4(host: string): boolean {
 }
 
 export function isLoopbackHost(hostname: string): boolean {
-    const host = hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+    const host = hostname
+        .replace(/^\[|\]$/g, '')
+        .toLowerCase()
+        .replace(/\.$/, '');
     if (host === 'localhost' || host.endsWith('.localhost')) return true;
     if (host === '::1' || MAPPED_HEX.test(host)) return true;
     const dotted = MAPPED_DOTTED.exec(host);

@@ -111,27 +111,32 @@ export class SerialClient {
         const ahead = this.readAhead.add(open);
         try {
             // Repeating an upload can at worst store the file twice, which is harmless.
-            return await this.send(options, (err) => err.retryable, true, async (signal, fail, stale) => {
-                // The first attempt takes the body read ahead while it waited; a retry reads afresh.
-                const body = ahead.take() ?? open();
-                body.on('error', fail);
-                try {
-                    // request(), not post(): the alias merges its arguments into one more config per call.
-                    const response = await this.http.request({
-                        method: 'POST',
-                        url: `${this.baseUrl}/files`,
-                        data: body,
-                        headers: { ...this.headers(), 'Content-Type': part.contentType, 'Content-Length': String(part.length) },
-                        signal,
-                        timeout: options.stallMs,
-                        transport: this.transport.for({ ...options, fail, stale, written: (chunk) => body.release(chunk) }),
-                    });
-                    return { value: asFileStorage(parseAnswer(this.answer(response)), response.status), statusCode: response.status };
-                } finally {
-                    // However the request ended, the file is closed now (a refused connection never reads it).
-                    body.destroy();
-                }
-            });
+            return await this.send(
+                options,
+                (err) => err.retryable,
+                true,
+                async (signal, fail, stale) => {
+                    // The first attempt takes the body read ahead while it waited; a retry reads afresh.
+                    const body = ahead.take() ?? open();
+                    body.on('error', fail);
+                    try {
+                        // request(), not post(): the alias merges its arguments into one more config per call.
+                        const response = await this.http.request({
+                            method: 'POST',
+                            url: `${this.baseUrl}/files`,
+                            data: body,
+                            headers: { ...this.headers(), 'Content-Type': part.contentType, 'Content-Length': String(part.length) },
+                            signal,
+                            timeout: options.stallMs,
+                            transport: this.transport.for({ ...options, fail, stale, written: (chunk) => body.release(chunk) }),
+                        });
+                        return { value: asFileStorage(parseAnswer(this.answer(response)), response.status), statusCode: response.status };
+                    } finally {
+                        // However the request ended, the file is closed now (a refused connection never reads it).
+                        body.destroy();
+                    }
+                },
+            );
         } finally {
             ahead.drop();
         }
@@ -191,9 +196,15 @@ export class SerialClient {
      * again at once on another connection, as the same attempt (every pooled connection may be stale
      * after a pause, so up to one more time than the pool holds).
      */
-    private async send<T>(options: CallOptions, shouldRetry: (err: SerialError) => boolean, repeatable: boolean, attempt: Attempt<T>): Promise<Result<T>> {
+    private async send<T>(
+        options: CallOptions,
+        shouldRetry: (err: SerialError) => boolean,
+        repeatable: boolean,
+        attempt: Attempt<T>,
+    ): Promise<Result<T>> {
         const clean = (text: string) => this.redactor.text(text);
-        const onRetry: CallOptions['onRetry'] = options.onRetry && ((info) => options.onRetry!({ ...info, error: this.redactor.error(info.error) as SerialError }));
+        const onRetry: CallOptions['onRetry'] =
+            options.onRetry && ((info) => options.onRetry!({ ...info, error: this.redactor.error(info.error) as SerialError }));
         try {
             const { value: answer, attempts } = await withRetries(options, { signal: options.signal, shouldRetry, onRetry }, () =>
                 this.limiter.run(async () => {
@@ -203,7 +214,11 @@ export class SerialClient {
                         try {
                             // The node's own signal: closing it aborts the request. A failure reported
                             // through `fail` has already ended the request (the transport or axios destroys it).
-                            return await attempt(options.signal, (err) => (cause ??= err), () => (stale = true));
+                            return await attempt(
+                                options.signal,
+                                (err) => (cause ??= err),
+                                () => (stale = true),
+                            );
                         } catch (e) {
                             if (options.signal?.aborted) throw new SerialError('ABORTED');
                             if (stale && !cause && repeatable && tries <= this.limiter.limit) continue;

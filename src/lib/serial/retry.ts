@@ -13,8 +13,7 @@ export const MAX_BACKOFF_MS = 60_000;
 export const MAX_RETRY_AFTER_MS = 10 * 60_000;
 
 /** Exponential backoff with full jitter; a server's Retry-After wins when it asks for longer. */
-export function backoffDelay(policy: RetryPolicy, failedAttempt: number, err: SerialError,
-                             random: () => number = Math.random): number {
+export function backoffDelay(policy: RetryPolicy, failedAttempt: number, err: SerialError, random: () => number = Math.random): number {
     const cap = policy.maxBackoffMs ?? MAX_BACKOFF_MS;
     const exp = Math.min(cap, policy.backoffMs * 2 ** (failedAttempt - 1));
     const jittered = exp / 2 + random() * (exp / 2);
@@ -44,8 +43,11 @@ export interface RetryHooks {
 }
 
 /** Runs `attempt(n)` until it succeeds, fails permanently, or the attempts run out. */
-export async function withRetries<T>(policy: RetryPolicy, hooks: RetryHooks,
-                                     attempt: (n: number) => Promise<T>): Promise<{ value: T; attempts: number }> {
+export async function withRetries<T>(
+    policy: RetryPolicy,
+    hooks: RetryHooks,
+    attempt: (n: number) => Promise<T>,
+): Promise<{ value: T; attempts: number }> {
     const attempts = Math.max(1, Math.floor(policy.attempts));
     for (let n = 1; ; n++) {
         try {

@@ -23,7 +23,10 @@ export function clientFor(stored: Partial<ConfigNodeOptions>, apiKey: string | u
     const baseUrl = checkBaseUrl(options.baseUrl || CONFIG_OPTIONS.baseUrl.default, options.allowHttp);
     if (!apiKey || !apiKey.trim()) throw new SerialError('NO_API_KEY');
     return new SerialClient({
-        baseUrl, apiKey: apiKey.trim(), concurrency: options.concurrency, tls: network.tls,
+        baseUrl,
+        apiKey: apiKey.trim(),
+        concurrency: options.concurrency,
+        tls: network.tls,
         secrets: [network.tls?.passphrase ?? ''],
     });
 }

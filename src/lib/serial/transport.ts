@@ -62,8 +62,12 @@ export class Transport {
         this.agent =
             settings.agent ??
             new (this.secure ? https.Agent : http.Agent)({
-                keepAlive: true, keepAliveMsecs: AXIOS_TCP_KEEPALIVE_MS, timeout: IDLE_CONNECTION_MS,
-                maxSockets: Math.max(1, settings.concurrency), scheduling: 'lifo', ...(this.secure ? settings.tls : {}),
+                keepAlive: true,
+                keepAliveMsecs: AXIOS_TCP_KEEPALIVE_MS,
+                timeout: IDLE_CONNECTION_MS,
+                maxSockets: Math.max(1, settings.concurrency),
+                scheduling: 'lifo',
+                ...(this.secure ? settings.tls : {}),
             });
     }
 

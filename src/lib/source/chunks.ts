@@ -125,7 +125,8 @@ export function fileChanged(path: string, reason: string): SerialError {
 }
 
 export function statError(err: NodeJS.ErrnoException, file: string): SerialError {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ENAMETOOLONG') return new SerialError('FILE_NOT_FOUND', { params: { path: file } });
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ENAMETOOLONG')
+        return new SerialError('FILE_NOT_FOUND', { params: { path: file } });
     return new SerialError('FILE_UNREADABLE', { params: { path: file, reason: err.code ?? 'error' } });
 }
 

@@ -28,10 +28,18 @@ export function bufferSource(buffer: Buffer, names: NameOptions = {}): FileSourc
  * `size` bytes from `start` of a file measured earlier as `identity` (an outbox job's bytes, or a
  * user's file): streamed, never read whole, and checked to be that file still at the end.
  */
-export function fileRangeSource(file: string, identity: FileIdentity, names: { filename: string; contentType: string },
-                                range: { start: number; size: number } = { start: 0, size: identity.size }): FileSource {
+export function fileRangeSource(
+    file: string,
+    identity: FileIdentity,
+    names: { filename: string; contentType: string },
+    range: { start: number; size: number } = { start: 0, size: identity.size },
+): FileSource {
     return {
-        size: range.size, filename: names.filename, contentType: names.contentType, path: file, identity,
+        size: range.size,
+        filename: names.filename,
+        contentType: names.contentType,
+        path: file,
+        identity,
         open: (options) => new FileChunks(file, identity, range.size, range.start, options),
     };
 }

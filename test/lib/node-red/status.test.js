@@ -10,8 +10,14 @@ function subject() {
     /** @type {any[]} */
     const painted = [];
     const clock = { t: 1_000_000 };
-    const text = (/** @type {string} */ key, /** @type {any} */ params) => `${key.replace(/^shared:/, '')}${params ? ` ${JSON.stringify(params)}` : ''}`;
-    const status = new ActivityStatus((s) => painted.push(s), text, { working: 'status.uploading', done: 'status.done' }, () => clock.t);
+    const text = (/** @type {string} */ key, /** @type {any} */ params) =>
+        `${key.replace(/^shared:/, '')}${params ? ` ${JSON.stringify(params)}` : ''}`;
+    const status = new ActivityStatus(
+        (s) => painted.push(s),
+        text,
+        { working: 'status.uploading', done: 'status.done' },
+        () => clock.t,
+    );
     return { status, painted, clock };
 }
 
@@ -23,7 +29,10 @@ describe('lib/node-red/status: what the node shows, and how often', function () 
             status.end();
             status.done();
         }
-        assert.deepEqual(painted.map((s) => s.text), ['status.uploading', 'status.done']);
+        assert.deepEqual(
+            painted.map((s) => s.text),
+            ['status.uploading', 'status.done'],
+        );
     });
 
     it('shows progress at most once per second', function () {
@@ -40,27 +49,42 @@ describe('lib/node-red/status: what the node shows, and how often', function () 
     it('repaints the outbox count at most once per second, ending on the latest count', async function () {
         const { status, painted, clock } = subject();
         for (let depth = 1; depth <= 50; depth++) status.queue({ depth, inFlight: 0, state: 'online' });
-        assert.deepEqual(painted.map((s) => s.text), ['status.queued {"count":1}']);
+        assert.deepEqual(
+            painted.map((s) => s.text),
+            ['status.queued {"count":1}'],
+        );
         clock.t += 1000;
         await sleep(1050); // the trailing repaint, with the count as it is by then
-        assert.deepEqual(painted.map((s) => s.text), ['status.queued {"count":1}', 'status.queued {"count":50}']);
+        assert.deepEqual(
+            painted.map((s) => s.text),
+            ['status.queued {"count":1}', 'status.queued {"count":50}'],
+        );
     });
 
     it('shows going offline at once, whatever was painted just before', function () {
         const { status, painted } = subject();
         status.queue({ depth: 3, inFlight: 1, state: 'online' });
         status.queue({ depth: 3, inFlight: 0, state: 'offline', code: 'CONNECTION_FAILED' });
-        assert.deepEqual(painted.map((s) => [s.fill, s.text]), [['blue', 'status.queued {"count":3}'], ['red', 'status.offline {"code":"CONNECTION_FAILED","count":3}']]);
+        assert.deepEqual(
+            painted.map((s) => [s.fill, s.text]),
+            [
+                ['blue', 'status.queued {"count":3}'],
+                ['red', 'status.offline {"code":"CONNECTION_FAILED","count":3}'],
+            ],
+        );
     });
 
     it('shows a held queue and a paused one with their cause and count', function () {
         const { status, painted } = subject();
         status.queue({ depth: 4, inFlight: 0, state: 'held', code: 'UNAUTHORIZED' });
         status.queue({ depth: 4, inFlight: 0, state: 'paused' });
-        assert.deepEqual(painted.map((s) => [s.fill, s.text]), [
-            ['yellow', 'status.held {"code":"UNAUTHORIZED","count":4}'],
-            ['grey', 'status.paused {"count":4}'],
-        ]);
+        assert.deepEqual(
+            painted.map((s) => [s.fill, s.text]),
+            [
+                ['yellow', 'status.held {"code":"UNAUTHORIZED","count":4}'],
+                ['grey', 'status.paused {"count":4}'],
+            ],
+        );
     });
 
     it('clears the status at close, with any repaint still due, and paints nothing after', async function () {
@@ -73,6 +97,9 @@ describe('lib/node-red/status: what the node shows, and how often', function () 
         status.end();
         status.failed('ABORTED');
         await sleep(1100);
-        assert.deepEqual(painted.map((s) => s.text), ['status.uploading', 'status.queued {"count":1}', undefined]);
+        assert.deepEqual(
+            painted.map((s) => s.text),
+            ['status.uploading', 'status.queued {"count":1}', undefined],
+        );
     });
 });

@@ -11,10 +11,12 @@ describe('lib/outbox/in-order: admission in arrival order', function () {
         const order = new InOrder();
         /** @type {string[]} */
         const handed = [];
-        const results = ['slow', 'fast', 'instant'].map((name, i) => order.add(later([30, 5, 0][i], name), async (v) => {
-            handed.push(/** @type {string} */ (v));
-            return `${v}!`;
-        }));
+        const results = ['slow', 'fast', 'instant'].map((name, i) =>
+            order.add(later([30, 5, 0][i], name), async (v) => {
+                handed.push(/** @type {string} */ (v));
+                return `${v}!`;
+            }),
+        );
         assert.deepEqual(await Promise.all(results), ['slow!', 'fast!', 'instant!']);
         assert.deepEqual(handed, ['slow', 'fast', 'instant']);
     });

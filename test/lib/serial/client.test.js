@@ -18,20 +18,28 @@ const options = { attempts: 3, backoffMs: 10, stallMs: 5000, connectMs: 2000, re
 function changingSource(size, failAfter) {
     let opened = 0;
     return {
-        size, filename: 'changing.bin', contentType: 'application/octet-stream',
-        get opened() { return opened; },
+        size,
+        filename: 'changing.bin',
+        contentType: 'application/octet-stream',
+        get opened() {
+            return opened;
+        },
         open(/** @type {any} */ o = {}) {
             opened++;
             let sent = 0;
-            const stream = Object.assign(new Readable({
-                read() {
-                    if (sent === 0 && o.frame) this.push(o.frame.head);
-                    if (sent >= failAfter) return void this.destroy(new SerialError('FILE_CHANGED', { params: { path: 'x' }, reason: { key: 'changed.identity' } }));
-                    const chunk = crypto.randomBytes(Math.min(64 * 1024, failAfter - sent));
-                    sent += chunk.length;
-                    this.push(chunk);
-                },
-            }), { release() {} });
+            const stream = Object.assign(
+                new Readable({
+                    read() {
+                        if (sent === 0 && o.frame) this.push(o.frame.head);
+                        if (sent >= failAfter)
+                            return void this.destroy(new SerialError('FILE_CHANGED', { params: { path: 'x' }, reason: { key: 'changed.identity' } }));
+                        const chunk = crypto.randomBytes(Math.min(64 * 1024, failAfter - sent));
+                        sent += chunk.length;
+                        this.push(chunk);
+                    },
+                }),
+                { release() {} },
+            );
             return stream;
         },
     };
@@ -61,7 +69,7 @@ describe('lib/serial/client: one upload pipeline, its failures told by their cau
         assert.equal(serial.uploads.length, 0, 'Serial stored nothing');
     });
 
-    it('reports ABORTED when the caller\'s signal ends the upload, and frees its slot', async function () {
+    it("reports ABORTED when the caller's signal ends the upload, and frees its slot", async function () {
         const closing = new AbortController();
         serial.fault({ mode: 'stall', count: 1, afterBytes: 1024 });
         const upload = client.upload(bufferSource(crypto.randomBytes(2 * 1024 * 1024)), { ...options, signal: closing.signal });

@@ -18,7 +18,9 @@ async function drain(/** @type {import('stream').Readable} */ stream) {
 
 describe('lib/source/sources: what gets uploaded', function () {
     /** @type {string} */ let dir;
-    before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serial-source-test-')); });
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serial-source-test-'));
+    });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it('streams a path in chunks, never the whole file at once', async function () {
@@ -59,7 +61,7 @@ describe('lib/source/sources: what gets uploaded', function () {
         const stream = src.open();
         let appended = false;
         const read = (async () => {
-            for await (const _ of stream) {
+            for await (const _chunk of stream) {
                 if (!appended) {
                     appended = true;
                     fs.appendFileSync(file, 'one more line\n');
@@ -91,7 +93,7 @@ describe('lib/source/sources: what gets uploaded', function () {
         await assert.rejects(drain(src.open()), (/** @type {any} */ e) => e.code === 'FILE_CHANGED');
     });
 
-    it('does not hang when a FIFO was put in the file\'s place', async function () {
+    it("does not hang when a FIFO was put in the file's place", async function () {
         const file = path.join(dir, 'became-a-fifo');
         fs.writeFileSync(file, 'x'.repeat(100));
         const src = await pathSource(file);
@@ -130,9 +132,21 @@ describe('lib/source/sources: what gets uploaded', function () {
     it('keeps only the last path segment of a name and refuses control characters', function () {
         assert.equal(cleanFilename('..\\..\\windows\\system.ini'), 'system.ini');
         assert.equal(cleanFilename('a/b/../c.txt'), 'c.txt');
-        assert.throws(() => cleanFilename('..'), (/** @type {any} */ e) => e.code === 'INVALID_FILENAME' && /empty/.test(e.message));
-        assert.throws(() => cleanFilename('tab\there'), (/** @type {any} */ e) => e.code === 'INVALID_FILENAME' && /control character/.test(e.message));
-        assert.throws(() => cleanFilename('line\r\nbreak'), (/** @type {any} */ e) => e.code === 'INVALID_FILENAME');
-        assert.throws(() => cleanFilename('x'.repeat(300)), (/** @type {any} */ e) => e.code === 'INVALID_FILENAME' && /255 bytes/.test(e.message));
+        assert.throws(
+            () => cleanFilename('..'),
+            (/** @type {any} */ e) => e.code === 'INVALID_FILENAME' && /empty/.test(e.message),
+        );
+        assert.throws(
+            () => cleanFilename('tab\there'),
+            (/** @type {any} */ e) => e.code === 'INVALID_FILENAME' && /control character/.test(e.message),
+        );
+        assert.throws(
+            () => cleanFilename('line\r\nbreak'),
+            (/** @type {any} */ e) => e.code === 'INVALID_FILENAME',
+        );
+        assert.throws(
+            () => cleanFilename('x'.repeat(300)),
+            (/** @type {any} */ e) => e.code === 'INVALID_FILENAME' && /255 bytes/.test(e.message),
+        );
     });
 });
