@@ -17,6 +17,7 @@
  */
 
 const http = require('node:http');
+const https = require('node:https');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -47,6 +48,7 @@ const DATUM_TYPE_RE = /^[A-Z][A-Z_]*$/;
  * @property {number} [hashWorkerThreshold] uploads with at least this Content-Length are hashed in a
  *                                           worker thread (default 16 MiB; Infinity: always in the main thread)
  * @property {(upload: any) => void} [onUpload]
+ * @property {import('node:tls').TlsOptions} [tls] serve HTTPS with these (key, cert, ca, requestCert…)
  */
 
 /**
@@ -71,6 +73,13 @@ function redactHeaders(headers) {
   if ('authorization' in out) out.authorization = '<redacted>';
   if ('proxy-authorization' in out) out['proxy-authorization'] = '<redacted>';
   return out;
+}
+
+/** @param {import('node:tls').TLSSocket & {encrypted?: boolean}} socket */
+function tlsInfo(socket) {
+  if (!socket.encrypted) return null;
+  const peer = socket.getPeerCertificate();
+  return { protocol: socket.getProtocol(), clientAuthorized: socket.authorized, clientName: peer && peer.subject ? peer.subject.CN : null };
 }
 
 /** @param {string} name */
@@ -364,12 +373,14 @@ async function startStandIn(options) {
   let closed = false;
   let boundPort = opts.port || 0;
 
-  const server = http.createServer();
+  const server = opts.tls ? https.createServer(opts.tls) : http.createServer();
   server.keepAliveTimeout = 5000;
   server.headersTimeout = 20000;
   server.requestTimeout = 0; // multi-GiB uploads
   server.timeout = 0;
+  let connections = 0;
   server.on('connection', (socket) => {
+    connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -652,6 +663,8 @@ async function startStandIn(options) {
       headers: redactHeaders(req.headers),
       authorized,
       receivedAt: new Date().toISOString(),
+      /** Over TLS: whether the client sent a certificate the server trusts, and its name. */
+      tls: tlsInfo(/** @type {any} */ (req.socket)),
     };
     requests.push(rec);
     /** @type {Ctx} */
@@ -1187,7 +1200,7 @@ async function startStandIn(options) {
 
   const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   const standIn = {
-    url: `http://${urlHost}:${boundPort}`,
+    url: `${opts.tls ? 'https' : 'http'}://${urlHost}:${boundPort}`,
     port: boundPort,
     host,
     storeDir,
@@ -1211,6 +1224,10 @@ async function startStandIn(options) {
     },
     get closed() {
       return closed;
+    },
+    /** Connections accepted since the start: with keep-alive, far fewer than requests. */
+    get connections() {
+      return connections;
     },
     server,
   };

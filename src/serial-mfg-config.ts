@@ -8,15 +8,30 @@ import type { SerialClient } from './lib/serial/client';
 import { clientFor, ConfigNodeCredentials, ConfigNodeOptions, NetworkSettings } from './lib/serial/settings';
 import { checkBaseUrl } from './lib/serial/url';
 
+type TlsConfigNode = Node & { addTLSOptions?(options: object): void };
+type ProxyConfigNode = Node<{ username?: string; password?: string }> & { url?: string; noproxy?: string[] };
+
 export = function register(RED: NodeAPI): void {
-    /** TLS settings of the tls-config node a config node names, applied as Node-RED's own nodes apply them. */
+    /**
+     * The TLS settings of the tls-config node and the proxy of the http proxy node a config node names,
+     * applied as Node-RED's own nodes apply them; without a proxy node, the environment decides.
+     */
     function network(stored: Partial<ConfigNodeOptions>): NetworkSettings {
         const options = readOptions(CONFIG_OPTIONS, stored);
         const settings: NetworkSettings = {};
-        const tlsNode = options.tls ? (RED.nodes.getNode(options.tls) as (Node & { addTLSOptions?(o: object): void }) | null) : null;
+        const tlsNode = options.tls ? (RED.nodes.getNode(options.tls) as TlsConfigNode | null) : null;
         if (tlsNode?.type === 'tls-config' && typeof tlsNode.addTLSOptions === 'function') {
             settings.tls = {};
             tlsNode.addTLSOptions(settings.tls);
+        }
+        const proxyNode = options.proxy ? (RED.nodes.getNode(options.proxy) as ProxyConfigNode | null) : null;
+        if (proxyNode?.type === 'http proxy' && proxyNode.url) {
+            settings.proxy = {
+                url: proxyNode.url,
+                noProxy: Array.isArray(proxyNode.noproxy) ? proxyNode.noproxy : [],
+                username: proxyNode.credentials?.username,
+                password: proxyNode.credentials?.password,
+            };
         }
         return settings;
     }

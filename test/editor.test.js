@@ -219,6 +219,18 @@ describe('editor in a browser', function () {
 
         await page.fill('#node-config-input-baseUrl', standIn.url);
         const result = page.locator('#node-config-serial-mfg-test-result');
+        // The plant network settings are Node-RED's own config-node pickers, with nothing chosen.
+        for (const [input, type] of [
+            ['tls', 'tls-config'],
+            ['proxy', 'http proxy'],
+        ]) {
+            const picker = page.locator(`select#node-config-input-${input}`);
+            assert.strictEqual(await picker.inputValue(), '_ADD_', `${type} picker: nothing chosen yet`);
+            assert.ok(
+                (await picker.locator('option').allInnerTexts()).some((t) => t.includes(type)),
+                `${type} picker`,
+            );
+        }
 
         await page.fill('#node-config-input-apiKey', WRONG_KEY);
         await page.click('#node-config-serial-mfg-test');

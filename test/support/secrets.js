@@ -6,4 +6,6 @@
  */
 const API_KEY = 'sk_live_TEST_9f2c41d7e8b34a5c';
 const WRONG_KEY = 'sk_live_WRONG_1b7e0c93aa2f';
-module.exports = { API_KEY, WRONG_KEY, SECRETS: [API_KEY, WRONG_KEY] };
+/** The plant proxy's password in the proxy tests: a secret like the key. */
+const PROXY_PASSWORD = 'proxy-pw-TEST-5d1c0a77';
+module.exports = { API_KEY, WRONG_KEY, PROXY_PASSWORD, SECRETS: [API_KEY, WRONG_KEY, PROXY_PASSWORD] };

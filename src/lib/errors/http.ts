@@ -114,9 +114,24 @@ const TLS_REASONS: Record<string, string> = {
     ERR_SSL_NO_PROTOCOLS_AVAILABLE: 'tlsHandshake',
 };
 
-export function tlsError(code: string): SerialError | undefined {
-    const key = TLS_REASONS[code] ?? (/^ERR_SSL_|^ERR_TLS_|CERT/.test(code) ? 'tlsOther' : undefined);
-    return key ? new SerialError('TLS_ERROR', { reason: { key, params: { code } } }) : undefined;
+/**
+ * A TLS failure as TLS_ERROR with the reason a person can act on, from Node's code or, for an EPROTO,
+ * from OpenSSL's own words ("…:SSL routines:ssl3_get_record:wrong version number:…" reads as
+ * ERR_SSL_WRONG_VERSION_NUMBER). Not a TLS failure: undefined.
+ */
+export function tlsError(code: string, message = ''): SerialError | undefined {
+    let name = code;
+    if (code === 'EPROTO' || /SSL routines/.test(message)) {
+        const said = /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1];
+        name = said
+            ? `ERR_SSL_${said
+                  .trim()
+                  .toUpperCase()
+                  .replace(/[^A-Z0-9]+/g, '_')}`
+            : 'EPROTO';
+    }
+    const key = TLS_REASONS[name] ?? (/^ERR_SSL_|^ERR_TLS_|CERT|^EPROTO$/.test(name) ? 'tlsOther' : undefined);
+    return key ? new SerialError('TLS_ERROR', { reason: { key, params: { code: name } } }) : undefined;
 }
 
 /**
@@ -133,7 +148,7 @@ export function toSerialError(e: unknown, clean: (text: string) => string, stall
         return new SerialError('STALLED', { retryable: true, params: { seconds: stallMs / 1000 } });
     }
     if (code === 'ERR_CANCELED') return new SerialError('ABORTED');
-    const tls = tlsError(code);
+    const tls = tlsError(code, err.message ?? '');
     if (tls) return tls;
     if (NETWORK_CODES.has(code) || /socket hang up/i.test(err.message ?? '')) {
         return new SerialError('CONNECTION_FAILED', { retryable: true, params: { reason: code || 'ECONNRESET' } });

@@ -3,6 +3,7 @@ import { readOptions } from '../options/read';
 import type { StoredOptions } from '../options/types';
 import { CONFIG_OPTIONS } from '../rules/options';
 import { SerialClient } from './client';
+import { proxyEnv, proxyFor, ProxySettings } from './proxy';
 import type { TlsSettings } from './transport';
 import { checkBaseUrl } from './url';
 
@@ -15,6 +16,9 @@ export interface ConfigNodeCredentials {
 /** What the config node resolved from the tls-config and http proxy nodes it names. */
 export interface NetworkSettings {
     tls?: TlsSettings;
+    /** A proxy config node's settings; without one, the process environment decides. */
+    proxy?: ProxySettings;
+    env?: Record<string, string | undefined>;
 }
 
 /** Builds a client from a config node's settings, or throws INVALID_BASE_URL / INSECURE_URL / NO_API_KEY. */
@@ -22,11 +26,27 @@ export function clientFor(stored: Partial<ConfigNodeOptions>, apiKey: string | u
     const options = readOptions(CONFIG_OPTIONS, stored);
     const baseUrl = checkBaseUrl(options.baseUrl || CONFIG_OPTIONS.baseUrl.default, options.allowHttp);
     if (!apiKey || !apiKey.trim()) throw new SerialError('NO_API_KEY');
+    const via = proxyFor(baseUrl, network.proxy ? proxyEnv(network.proxy) : (network.env ?? process.env));
+    let proxy: { url: string; username?: string; password?: string } | undefined;
+    if (via) {
+        try {
+            const url = new URL(via);
+            proxy = {
+                url: `${url.protocol}//${url.host}`,
+                username: network.proxy?.username || decodeURIComponent(url.username),
+                password: network.proxy?.password || decodeURIComponent(url.password),
+            };
+        } catch {
+            throw new SerialError('PROXY_ERROR', { reason: { key: 'proxyUrl', params: { url: via.replace(/\/\/[^@/]*@/, '//') } } });
+        }
+    }
     return new SerialClient({
         baseUrl,
         apiKey: apiKey.trim(),
         concurrency: options.concurrency,
         tls: network.tls,
-        secrets: [network.tls?.passphrase ?? ''],
+        proxy,
+        // Secrets the client's connections hold: what comes back never carries them.
+        secrets: [network.tls?.passphrase ?? '', proxy?.password ?? ''],
     });
 }

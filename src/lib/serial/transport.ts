@@ -2,6 +2,7 @@ import http from 'http';
 import https from 'https';
 import tls from 'tls';
 import { SerialError } from '../errors/serial-error';
+import { proxyAgent } from './proxy';
 
 /** What axios's http adapter sets on each request's socket (socket.setKeepAlive(true, 60000)). */
 const AXIOS_TCP_KEEPALIVE_MS = 60_000;
@@ -25,8 +26,8 @@ export interface TransportSettings {
     baseUrl: string;
     concurrency: number;
     tls?: TlsSettings;
-    /** An agent that reaches the base URL through a proxy; direct when absent. */
-    agent?: http.Agent;
+    /** The proxy to reach the base URL through (a CONNECT tunnel); direct when absent. */
+    proxy?: { url: string; username?: string; password?: string };
 }
 
 /** How one attempt's request is watched: the limits, and where its real cause goes. */
@@ -59,16 +60,24 @@ export class Transport {
         // the two would flip the TCP keep-alive delay back and forth, two setsockopt calls per request.
         // `timeout` bounds how long a connection idles in the pool, and makes the agent honour a server's
         // Keep-Alive hint (it closes a second early), so it rarely reuses one the server is closing.
-        this.agent =
-            settings.agent ??
-            new (this.secure ? https.Agent : http.Agent)({
-                keepAlive: true,
-                keepAliveMsecs: AXIOS_TCP_KEEPALIVE_MS,
-                timeout: IDLE_CONNECTION_MS,
-                maxSockets: Math.max(1, settings.concurrency),
-                scheduling: 'lifo',
-                ...(this.secure ? settings.tls : {}),
-            });
+        const pool: http.AgentOptions = {
+            keepAlive: true,
+            keepAliveMsecs: AXIOS_TCP_KEEPALIVE_MS,
+            timeout: IDLE_CONNECTION_MS,
+            maxSockets: Math.max(1, settings.concurrency),
+            scheduling: 'lifo',
+        };
+        const tlsOptions = this.secure ? settings.tls : undefined;
+        this.agent = settings.proxy
+            ? proxyAgent({
+                  target: settings.baseUrl,
+                  proxy: settings.proxy.url,
+                  username: settings.proxy.username,
+                  password: settings.proxy.password,
+                  tls: tlsOptions,
+                  agent: pool,
+              })
+            : new (this.secure ? https.Agent : http.Agent)({ ...pool, ...tlsOptions });
     }
 
     /** The `transport` option of one axios request. */
