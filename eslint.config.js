@@ -25,7 +25,7 @@ module.exports = tseslint.config(
     {
         // Code the browser test runs in the page.
         files: ['test/editor.test.js'],
-        languageOptions: { globals: globals.browser },
+        languageOptions: { globals: { ...globals.browser, RED: 'readonly' } },
     },
     {
         // The editor's shared script runs in the browser, beside Node-RED's editor globals.

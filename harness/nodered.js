@@ -86,6 +86,9 @@ async function startNodeRed(opts = {}) {
     child.stderr.on('data', onData);
     const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
     const url = `http://127.0.0.1:${port}`;
+    /** With adminAuth: the bearer token every admin call of this runner sends (see `login`). */
+    /** @type {Record<string, string>} */
+    const auth = {};
 
     const runtime = {
         url,
@@ -104,7 +107,8 @@ async function startNodeRed(opts = {}) {
                 if (log.some((l) => /Started flows|Starting flows/.test(l))) {
                     try {
                         const res = await fetch(`${url}/settings`);
-                        if (res.ok) return runtime;
+                        // 401: the admin API answers, behind adminAuth.
+                        if (res.ok || res.status === 401) return runtime;
                     } catch {
                         /* not listening yet */
                     }
@@ -113,13 +117,28 @@ async function startNodeRed(opts = {}) {
             }
             throw new Error(`Node-RED did not start within ${timeoutMs} ms:\n${log.slice(-30).join('\n')}`);
         },
+        /**
+         * Logs in to an adminAuth runtime as the editor does (POST /auth/token); later admin calls of this
+         * runner carry the token. Returns the headers, for calls a test makes itself.
+         */
+        async login(/** @type {string} */ username, /** @type {string} */ password, scope = '*') {
+            const res = await fetch(`${url}/auth/token`, {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+                body: new URLSearchParams({ client_id: 'node-red-admin', grant_type: 'password', scope, username, password }),
+            });
+            if (!res.ok) throw new Error(`login as ${username} failed: ${res.status}`);
+            const { access_token: token } = await res.json();
+            auth.Authorization = `Bearer ${token}`;
+            return { Authorization: `Bearer ${token}` };
+        },
         /** Full deploy through the admin API, as the editor's Deploy button does. */
         async deploy(/** @type {unknown[]} */ flows, timeoutMs = 30000) {
             const started = () => log.filter((l) => /\[info\] Started flows/.test(l)).length;
             const before = started();
             const res = await fetch(`${url}/flows`, {
                 method: 'POST',
-                headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v2' },
+                headers: { ...auth, 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v2' },
                 body: JSON.stringify({ flows }),
             });
             if (!res.ok) throw new Error(`deploy failed: ${res.status} ${await res.text()}`);
@@ -136,7 +155,7 @@ async function startNodeRed(opts = {}) {
         },
         /** The flows as the admin API exports them (what a user would share). */
         async exportFlows() {
-            const res = await fetch(`${url}/flows`, { headers: { 'Node-RED-API-Version': 'v2' } });
+            const res = await fetch(`${url}/flows`, { headers: { ...auth, 'Node-RED-API-Version': 'v2' } });
             return res.json();
         },
         /** Loaded node types, as the palette sees them. */
@@ -169,7 +188,7 @@ async function startNodeRed(opts = {}) {
         },
         /** Presses an inject node's button. */
         async inject(/** @type {string} */ id) {
-            const res = await fetch(`${url}/inject/${id}`, { method: 'POST' });
+            const res = await fetch(`${url}/inject/${id}`, { method: 'POST', headers: auth });
             if (!res.ok) throw new Error(`inject ${id} failed: ${res.status}`);
         },
         /** Stops Node-RED: SIGINT lets it close flows; SIGKILL is a power cut. */

@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { asSerialError, SerialError } from './lib/errors/serial-error';
 import type { SerialConfigNode } from './lib/node-red/server';
+import { registerOutboxApi } from './lib/node-red/outbox-api';
 import { registerTestConnection } from './lib/node-red/test-connection';
 import { readOptions } from './lib/options/read';
 import { CONFIG_OPTIONS } from './lib/rules/options';
@@ -73,4 +74,5 @@ export = function register(RED: NodeAPI): void {
         },
     );
     registerTestConnection(RED, network);
+    registerOutboxApi(RED);
 };

@@ -33,6 +33,8 @@ export = function register(RED: NodeAPI): void {
         const delivery = deliveryFor<Result<FileStorage>>(RED, node, config, status, {
             ...reporting(node),
             parallel: server.parallel,
+            host: server.host,
+            server: config.server,
             firstWaitMs: attempt.backoffMs,
             run: async (task, signal) => {
                 status.start();

@@ -326,6 +326,52 @@ describe('editor in a browser', function () {
         await page.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
     });
 
+    it('shows the outbox in the "Serial outbox" sidebar tab: a refused file listed, retried, another discarded', async () => {
+        const expected = expectedUpload();
+        const upId = await page.evaluate(() => {
+            let id = '';
+            /** @type {any} */ (globalThis).RED.nodes.eachNode((/** @type {any} */ n) => {
+                if (n.type === 'serial-mfg-upload') id = n.id;
+            });
+            return id;
+        });
+        await page.evaluate(() => /** @type {any} */ (globalThis).RED.sidebar.show('serial-mfg-outbox'));
+        const card = page.locator(`.serial-mfg-outbox-entry[data-id="${upId}"]`);
+        await card.locator('.serial-mfg-outbox-state', { hasText: 'online' }).waitFor();
+        assert.match(await card.locator('.serial-mfg-outbox-queued').innerText(), /^0 queued/);
+
+        const inject = () => canvasNode(expected.injectName).locator('.red-ui-flow-node-button').click();
+        standIn.fault({ mode: 'status', status: 422, count: 1, body: { error: 'Unprocessable file' } });
+        await inject();
+        await card.locator('.serial-mfg-outbox-deadcount', { hasText: '1 in dead-letter' }).waitFor({ timeout: 20000 });
+        await card.locator('.serial-mfg-outbox-error', { hasText: 'CLIENT_ERROR' }).waitFor();
+        await card.locator('.serial-mfg-outbox-show-dead').click();
+        const dead = card.locator('.serial-mfg-outbox-dead');
+        await dead
+            .filter({ hasText: expected.filename })
+            .locator('.serial-mfg-outbox-dead-error', { hasText: /CLIENT_ERROR.*422/ })
+            .waitFor();
+        const before = standIn.uploads.length;
+        await dead.locator('.serial-mfg-outbox-dead-retry').click();
+        await card.locator('.serial-mfg-outbox-deadcount', { hasText: '0 in dead-letter' }).waitFor({ timeout: 20000 });
+        assert.strictEqual(standIn.uploads.length, before + 1, 'the retried file reached Serial');
+        assert.strictEqual(standIn.uploads.at(-1).sha256, expected.sha256);
+
+        standIn.fault({ mode: 'status', status: 422, count: 1 });
+        await inject();
+        await card.locator('.serial-mfg-outbox-deadcount', { hasText: '1 in dead-letter' }).waitFor({ timeout: 20000 });
+        // The dead-letter list stays open as the person left it.
+        await dead.locator('.serial-mfg-outbox-dead-discard').click();
+        // Nothing is discarded before the person confirms.
+        const confirm = page.locator('.red-ui-notification', { hasText: 'for good' });
+        await confirm.waitFor();
+        assert.strictEqual(await card.locator('.serial-mfg-outbox-deadcount').innerText(), '1 in dead-letter');
+        await confirm.locator('button', { hasText: 'Discard' }).click();
+        await card.locator('.serial-mfg-outbox-deadcount', { hasText: '0 in dead-letter' }).waitFor({ timeout: 10000 });
+        assert.strictEqual(standIn.uploads.length, before + 1, 'the discarded file never reached Serial');
+        await page.evaluate(() => /** @type {any} */ (globalThis).RED.sidebar.show('debug'));
+    });
+
     it('shows the help of the selected node in the Help sidebar', async () => {
         await canvasNode('serial upload').click();
         await page.click('#red-ui-tab-help-link-button');
@@ -373,6 +419,10 @@ describe('editor in a browser', function () {
             .waitFor();
         const headings = (await help.locator('h3').allInnerTexts()).map((t) => t.trim());
         assert.ok(headings.includes('Eingangsdaten') && headings.includes('Ausgangsdaten'), headings.join(', '));
+        // The outbox tab speaks German too.
+        await de.evaluate(() => /** @type {any} */ (globalThis).RED.sidebar.show('serial-mfg-outbox'));
+        await de.locator('.serial-mfg-outbox-entry .serial-mfg-outbox-state', { hasText: 'online' }).first().waitFor();
+        await de.locator('.serial-mfg-outbox-entry .serial-mfg-outbox-pause', { hasText: 'Pausieren' }).first().waitFor();
         assert.deepStrictEqual(
             await de.evaluate(() =>
                 [...document.querySelectorAll('.red-ui-help, .red-ui-palette-label')]

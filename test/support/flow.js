@@ -4,13 +4,19 @@
  * Runs flows in a real Node-RED runtime (node-red-node-test-helper) with this package's compiled
  * nodes, a Catch node, and helper nodes that collect what arrives.
  */
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
 const helper = require('node-red-node-test-helper');
 const configNode = require('../../nodes/serial-mfg-config.js');
 const uploadNode = require('../../nodes/serial-mfg-upload.js');
 const { API_KEY } = require('./secrets');
 const { scan } = require('./leak-guard');
 
-helper.init(require.resolve('node-red'));
+/** The runtime's user dir: a folder of this run's own (default outboxes go below it), never ~/.node-red. */
+const USER_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'serial-mfg-helper-'));
+process.once('exit', () => fs.rmSync(USER_DIR, { recursive: true, force: true }));
+helper.init(require.resolve('node-red'), { userDir: USER_DIR });
 
 /**
  * @param {object} opts
@@ -80,4 +86,4 @@ async function unload() {
     await helper.unload();
 }
 
-module.exports = { helper, loadUploadFlow, send, unload, configNode, uploadNode };
+module.exports = { helper, loadUploadFlow, send, unload, configNode, uploadNode, USER_DIR };

@@ -21,23 +21,33 @@ export function deliveryFor<R>(
     node: Node & { name?: string },
     stored: Record<string, unknown>,
     status: ActivityStatus,
-    hooks: Omit<DeliveryHooks<R>, 'queue' | 'problem'> & { parallel: () => number; firstWaitMs: number },
+    hooks: Omit<DeliveryHooks<R>, 'queue' | 'problem'> & { parallel: () => number; firstWaitMs: number; server: string; host: () => string },
 ): Delivery {
     const options = readOptions(OUTBOX_OPTIONS, stored);
     if (options.outbox === 'off') return new DirectDelivery(hooks);
     const text = sharedCatalog(RED);
     let reported: string | undefined;
+    let lastState: string | undefined;
     return new DiskDelivery(
         {
             dir: path.join(outboxBase(RED, options.outboxDir), node.id),
             limits: { maxFiles: options.outboxMaxFiles, maxBytes: options.outboxMaxSize * 1048576 },
             parallel: hooks.parallel,
             firstWaitMs: hooks.firstWaitMs,
-            owner: { id: node.id, type: node.type, name: node.name ?? '' },
+            owner: { id: node.id, type: node.type, name: node.name ?? '', server: hooks.server },
         },
         {
             ...hooks,
-            queue: (s) => status.queue({ depth: s.depth, inFlight: s.inFlight, state: s.state, code: s.cause?.code }),
+            queue: (s) => {
+                status.queue({ depth: s.depth, inFlight: s.inFlight, state: s.state, code: s.cause?.code, oldest: s.oldest });
+                // Going offline or held is logged once, with its cause and where Serial was looked for.
+                const key = `${s.state}|${s.cause?.code ?? ''}`;
+                if (key === lastState) return;
+                lastState = key;
+                if ((s.state === 'offline' || s.state === 'held') && s.cause) {
+                    hooks.warn(text(`warnings.${s.state}`, { count: s.depth, code: s.cause.code, message: s.cause.text(text), host: hooks.host() }));
+                }
+            },
             problem: (err) => {
                 if (!err) return status.queue({ depth: 0, inFlight: 0, state: 'online' });
                 status.problem(err.code);

@@ -16,6 +16,8 @@ export interface Server {
     client(): SerialClient;
     /** Requests in flight at once through it; 1 while it cannot be used. */
     parallel(): number;
+    /** Where it sends requests (host and port), for a log line; '' while it cannot be used. */
+    host(): string;
 }
 
 /** The config node a node names. */
@@ -27,6 +29,13 @@ export function serverOf(RED: NodeAPI, id: string): Server {
     };
     return {
         client,
+        host: () => {
+            try {
+                return new URL(client().baseUrl).host;
+            } catch {
+                return '';
+            }
+        },
         parallel: () => {
             try {
                 return client().limiter.limit;

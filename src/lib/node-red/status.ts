@@ -11,6 +11,17 @@ export interface QueueView {
     state: 'online' | 'offline' | 'held' | 'paused' | 'problem';
     /** The error code behind offline, held or problem. */
     code?: string;
+    /** When the oldest waiting job was accepted (ISO). */
+    oldest?: string | null;
+}
+
+/** How long the oldest job has waited, once it is a minute or more: ", 5 min", ", 3 h", ", 2 d". */
+export function ageText(oldest: string | null | undefined, now: number): string {
+    const ms = oldest ? now - Date.parse(oldest) : 0;
+    if (!(ms >= 60_000)) return '';
+    if (ms < 3_600_000) return `, ${Math.floor(ms / 60_000)} min`;
+    if (ms < 86_400_000) return `, ${Math.floor(ms / 3_600_000)} h`;
+    return `, ${Math.floor(ms / 86_400_000)} d`;
 }
 
 /** The catalog keys of one node's texts: what "working" and "done" read on this node. */
@@ -110,17 +121,18 @@ export class ActivityStatus {
         if (!view) return;
         const count = view.depth;
         const code = view.code ?? '';
+        const age = ageText(view.oldest, this.now());
         switch (view.state) {
             case 'problem':
                 return this.paint({ fill: 'red', shape: 'ring', text: this.text('shared:status.outboxProblem', { code }) });
             case 'offline':
-                return this.paint({ fill: 'red', shape: 'ring', text: this.text('shared:status.offline', { code, count }) });
+                return this.paint({ fill: 'red', shape: 'ring', text: this.text('shared:status.offline', { code, count, age }) });
             case 'held':
-                return this.paint({ fill: 'yellow', shape: 'ring', text: this.text('shared:status.held', { code, count }) });
+                return this.paint({ fill: 'yellow', shape: 'ring', text: this.text('shared:status.held', { code, count, age }) });
             case 'paused':
-                return this.paint({ fill: 'grey', shape: 'ring', text: this.text('shared:status.paused', { count }) });
+                return this.paint({ fill: 'grey', shape: 'ring', text: this.text('shared:status.paused', { count, age }) });
             default:
-                if (count > view.inFlight) this.paint({ fill: 'blue', shape: 'ring', text: this.text('shared:status.queued', { count }) });
+                if (count > view.inFlight) this.paint({ fill: 'blue', shape: 'ring', text: this.text('shared:status.queued', { count, age }) });
         }
     }
 

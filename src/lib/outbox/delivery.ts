@@ -1,3 +1,5 @@
+import fs from 'fs';
+import path from 'path';
 import { asSerialError, SerialError } from '../errors/serial-error';
 import type { FileSource } from '../source/sources';
 import type { Job, Journal, Work } from './job';
@@ -73,11 +75,12 @@ export interface DiskOptions {
     /** Requests in flight at once while Serial answers (the config node's concurrency). */
     parallel: () => number;
     firstWaitMs: number;
-    /** Who owns it, for the outbox panel. */
-    owner: { id: string; type: string; name: string };
+    /** Who owns it, for the outbox panel (and for adopting it, should the node be deleted). */
+    owner: { id: string; type: string; name: string; server: string };
 }
 
 const REOPEN_FIRST_MS = 1000;
+const AGE_REPAINT_MS = 60_000;
 const REOPEN_MAX_MS = 60_000;
 
 /**
@@ -97,7 +100,9 @@ export class DiskDelivery<R> implements Delivery {
     private reopenWait = REOPEN_FIRST_MS;
     private closed = false;
     private registration: Registration | undefined;
-    private lastState: string | undefined;
+    private lastError: { code: string; message: string; at: string } | null = null;
+    /** While jobs wait, the status is repainted now and then: it shows how old the oldest is. */
+    private ageTimer: NodeJS.Timeout | undefined;
 
     constructor(
         private readonly options: DiskOptions,
@@ -124,11 +129,23 @@ export class DiskDelivery<R> implements Delivery {
                     this.hooks.failed(msg, err, done);
                 },
                 state: (state) => this.changed(state),
+                failed: (err) => (this.lastError = { code: err.code, message: err.message, at: new Date().toISOString() }),
             });
-            this.registration = register({ ...this.options.owner, dir: this.options.dir, box, worker: this.worker as OutboxWorker<unknown> });
+            this.registration = register({
+                ...this.options.owner,
+                dir: this.options.dir,
+                box,
+                worker: this.worker as OutboxWorker<unknown>,
+                lastError: () => this.lastError,
+            });
+            // Who owns the folder: if the node is deleted, its jobs stay, and the panel knows whose they were.
+            await fs.promises.writeFile(path.join(this.options.dir, 'owner.json'), JSON.stringify(this.options.owner)).catch(() => undefined);
+            this.ageTimer = setInterval(() => this.worker?.kick(), AGE_REPAINT_MS);
+            this.ageTimer.unref();
             if (this.problem) this.hooks.problem?.(undefined);
             this.problem = undefined;
-            // Jobs left by an earlier run resume now.
+            // Jobs left by an earlier run resume now, unless a person paused the outbox.
+            if (await fs.promises.stat(path.join(this.options.dir, 'paused')).catch(() => undefined)) this.worker.pause();
             this.worker.kick();
         } catch (e) {
             this.problem = asSerialError(e);
@@ -141,11 +158,6 @@ export class DiskDelivery<R> implements Delivery {
 
     private changed(state: WorkerState): void {
         this.hooks.queue?.(state);
-        const key = `${state.state}|${state.cause?.code ?? ''}`;
-        if (key === this.lastState) return;
-        this.lastState = key;
-        if ((state.state === 'offline' || state.state === 'held') && state.cause)
-            this.hooks.warn(`${state.state}: ${state.cause.code}: ${state.cause.message}`);
     }
 
     private taskOf(job: Job): Task {
@@ -181,6 +193,7 @@ export class DiskDelivery<R> implements Delivery {
     async close(): Promise<void> {
         this.closed = true;
         clearTimeout(this.reopenTimer);
+        clearInterval(this.ageTimer);
         await Promise.allSettled([...this.adding]);
         await this.opening;
         await this.worker?.close();

@@ -4,6 +4,7 @@ import { SerialError } from '../errors/serial-error';
 import { fileRangeSource } from '../source/sources';
 import { FolderSync, headerLine, JOB_ID, JobHeader, newJobId, rename, StoredFile, unlink, writeSynced } from './files';
 import { copyInto, embeddedSource, Job, Journal, memorySource, namesOf, readAll, Work } from './job';
+import { quarantine } from './dead-letter';
 import { loadJobs } from './load';
 import { OutboxLock } from './lock';
 import { snapshotMessage } from './snapshot';
@@ -252,24 +253,22 @@ export class Outbox {
     }
 
     /** Moves a job's files into dead-letter/<id>/ with error.json; also for a job that cannot even be read. */
-    async quarantine(id: string, reason: Record<string, unknown>, names?: string[]): Promise<string> {
-        if (!JOB_ID.test(id)) throw new Error(`not a job id: ${id}`);
-        const target = path.join(this.deadDir, id);
-        await fs.promises.mkdir(target, { recursive: true });
-        const present = names ?? (await fs.promises.readdir(this.jobsDir)).filter((n) => n.startsWith(`${id}.`));
-        for (const name of present) await rename(path.join(this.jobsDir, name), path.join(target, name)).catch(() => undefined);
-        await fs.promises.writeFile(path.join(target, 'error.json'), JSON.stringify({ ...reason, at: new Date().toISOString() }, null, 2));
-        return target;
+    quarantine(id: string, reason: Record<string, unknown>, names?: string[]): Promise<string> {
+        return quarantine(this.jobsDir, this.deadDir, id, reason, names);
     }
 
-    /** A job back from dead-letter/: into the queue at its place, with its progress so far. */
-    async readmit(id: string): Promise<Job | undefined> {
-        if (!JOB_ID.test(id)) return undefined;
-        const from = path.join(this.deadDir, id);
-        const names = (await fs.promises.readdir(from)).filter((n) => n.startsWith(`${id}.`));
+    /**
+     * A job back into the queue at its place, with its progress so far: from this outbox's
+     * dead-letter/ (`from` omitted), or from another folder's jobs (an orphaned outbox adopted).
+     */
+    async readmit(id: string, from = path.join(this.deadDir, id)): Promise<Job | undefined> {
+        if (!JOB_ID.test(id) || this.queue.some((j) => j.id === id)) return undefined;
+        const names = (await fs.promises.readdir(from).catch(() => [] as string[])).filter((n) => n.startsWith(`${id}.`));
+        if (!names.length) return undefined;
         for (const name of names) await rename(path.join(from, name), path.join(this.jobsDir, name));
         await this.folder.sync();
-        await fs.promises.rm(from, { recursive: true, force: true });
+        // A dead-letter folder (<id>/, error.json in it) goes once its job is back.
+        if (path.basename(from) === id) await fs.promises.rm(from, { recursive: true, force: true });
         const [job] = await loadJobs(this.jobsDir, (bad, reason) => this.quarantine(bad, reason), id);
         if (job) {
             this.enqueue(job);

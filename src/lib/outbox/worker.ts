@@ -10,6 +10,8 @@ export interface WorkerState {
     inFlight: number;
     /** The failure behind offline or held. */
     cause?: SerialError;
+    /** When the oldest waiting job was accepted (ISO), if any waits. */
+    oldest: string | null;
 }
 
 export interface WorkerHooks<R> {
@@ -18,6 +20,8 @@ export interface WorkerHooks<R> {
     delivered(job: Job, result: R): void;
     /** Refused for good; the job now lies in `where`. */
     deadLettered(job: Job, err: SerialError, where: string): void;
+    /** Any failed try, whatever follows from it: the outbox's latest error. */
+    failed?(err: SerialError): void;
     state(state: WorkerState): void;
 }
 
@@ -62,7 +66,8 @@ export class OutboxWorker<R> {
     ) {}
 
     get current(): WorkerState {
-        return { state: this.paused ? 'paused' : this.state, depth: this.box.jobs().length, inFlight: this.inFlight.size, cause: this.cause };
+        const { files, oldest } = this.box.stats();
+        return { state: this.paused ? 'paused' : this.state, depth: files, inFlight: this.inFlight.size, cause: this.cause, oldest };
     }
 
     /** Starts whatever may start now; call after adding a job. */
@@ -108,6 +113,7 @@ export class OutboxWorker<R> {
         } catch (e) {
             const err = asSerialError(e);
             if (this.closing.signal.aborted || err.code === 'ABORTED' || job.removed) return; // stays on disk for the next start
+            this.hooks.failed?.(err);
             const what = disposition(err);
             if (what !== 'dead') return this.wait(what === 'hold' ? 'held' : 'offline', err);
             const where = await this.box.deadLetter(job, err).catch(() => this.box.deadDir);

@@ -51,13 +51,13 @@ describe('lib/node-red/status: what the node shows, and how often', function () 
         for (let depth = 1; depth <= 50; depth++) status.queue({ depth, inFlight: 0, state: 'online' });
         assert.deepEqual(
             painted.map((s) => s.text),
-            ['status.queued {"count":1}'],
+            ['status.queued {"count":1,"age":""}'],
         );
         clock.t += 1000;
         await sleep(1050); // the trailing repaint, with the count as it is by then
         assert.deepEqual(
             painted.map((s) => s.text),
-            ['status.queued {"count":1}', 'status.queued {"count":50}'],
+            ['status.queued {"count":1,"age":""}', 'status.queued {"count":50,"age":""}'],
         );
     });
 
@@ -68,10 +68,16 @@ describe('lib/node-red/status: what the node shows, and how often', function () 
         assert.deepEqual(
             painted.map((s) => [s.fill, s.text]),
             [
-                ['blue', 'status.queued {"count":3}'],
-                ['red', 'status.offline {"code":"CONNECTION_FAILED","count":3}'],
+                ['blue', 'status.queued {"count":3,"age":""}'],
+                ['red', 'status.offline {"code":"CONNECTION_FAILED","count":3,"age":""}'],
             ],
         );
+    });
+
+    it('adds how long the oldest job has waited, once that is a minute or more', function () {
+        const { status, painted, clock } = subject();
+        status.queue({ depth: 2, inFlight: 0, state: 'offline', code: 'CONNECT_TIMEOUT', oldest: new Date(clock.t - 5 * 60_000).toISOString() });
+        assert.equal(painted.at(-1).text, 'status.offline {"code":"CONNECT_TIMEOUT","count":2,"age":", 5 min"}');
     });
 
     it('shows a held queue and a paused one with their cause and count', function () {
@@ -81,8 +87,8 @@ describe('lib/node-red/status: what the node shows, and how often', function () 
         assert.deepEqual(
             painted.map((s) => [s.fill, s.text]),
             [
-                ['yellow', 'status.held {"code":"UNAUTHORIZED","count":4}'],
-                ['grey', 'status.paused {"count":4}'],
+                ['yellow', 'status.held {"code":"UNAUTHORIZED","count":4,"age":""}'],
+                ['grey', 'status.paused {"count":4,"age":""}'],
             ],
         );
     });
@@ -99,7 +105,7 @@ describe('lib/node-red/status: what the node shows, and how often', function () 
         await sleep(1100);
         assert.deepEqual(
             painted.map((s) => s.text),
-            ['status.uploading', 'status.queued {"count":1}', undefined],
+            ['status.uploading', 'status.queued {"count":1,"age":""}', undefined],
         );
     });
 });

@@ -1,0 +1,97 @@
+import fs from 'fs';
+import path from 'path';
+import { JOB_ID, readHeader, rename } from './files';
+
+/** A job refused for good, as the outbox panel lists it. */
+export interface DeadLetter {
+    job: string;
+    filename: string;
+    size: number;
+    createdAt: string | null;
+    error: { code: string; message: string; at?: string };
+}
+
+/** What a folder of jobs holds: count, bytes, the oldest job's time. */
+export interface Backlog {
+    files: number;
+    bytes: number;
+    oldest: string | null;
+}
+
+const errorOf = async (dir: string): Promise<DeadLetter['error']> => {
+    try {
+        const e = JSON.parse(await fs.promises.readFile(path.join(dir, 'error.json'), 'utf8'));
+        return { code: String(e.code ?? 'UNKNOWN'), message: String(e.message ?? ''), at: e.at };
+    } catch {
+        return { code: 'UNKNOWN', message: 'error.json is missing or unreadable' };
+    }
+};
+
+/** The dead-letter/ folder of an outbox, oldest job first. */
+export async function listDeadLetters(deadDir: string): Promise<DeadLetter[]> {
+    const names = await fs.promises.readdir(deadDir).catch(() => [] as string[]);
+    const out: DeadLetter[] = [];
+    for (const id of names.filter((n) => JOB_ID.test(n)).sort()) {
+        const dir = path.join(deadDir, id);
+        const entry: DeadLetter = { job: id, filename: '', size: 0, createdAt: null, error: await errorOf(dir) };
+        const files = await fs.promises.readdir(dir).catch(() => [] as string[]);
+        for (const name of files) entry.size += (await fs.promises.stat(path.join(dir, name)).catch(() => ({ size: 0 }))).size;
+        try {
+            if (files.includes(`${id}.job`)) {
+                const { header } = await readHeader(path.join(dir, `${id}.job`));
+                entry.filename = header.files.map((f) => f.filename).join(', ');
+                entry.createdAt = header.createdAt;
+            } else if (files.includes(`${id}.json`)) {
+                const meta = JSON.parse(await fs.promises.readFile(path.join(dir, `${id}.json`), 'utf8'));
+                entry.filename = String(meta.filename ?? '');
+                entry.createdAt = meta.createdAt ?? null;
+            }
+        } catch {
+            /* a job that could not be read: listed with what is known */
+        }
+        out.push(entry);
+    }
+    return out;
+}
+
+/** The jobs of a folder nobody owns (an orphaned outbox), read without taking it. */
+export async function backlogOf(jobsDir: string): Promise<Backlog> {
+    const names = await fs.promises.readdir(jobsDir).catch(() => [] as string[]);
+    const backlog: Backlog = { files: 0, bytes: 0, oldest: null };
+    for (const name of names) {
+        const m = /^(.+?)\.(job|json|bin|state)$|^(.+?)\.\d+\.bin$/.exec(name);
+        const id = m?.[1] ?? m?.[3];
+        if (!id || !JOB_ID.test(id)) continue;
+        backlog.bytes += (await fs.promises.stat(path.join(jobsDir, name)).catch(() => ({ size: 0 }))).size;
+        if (m?.[2] !== 'job' && !(m?.[2] === 'json' && names.includes(`${id}.bin`))) continue;
+        backlog.files++;
+        const created = new Date(Number(id.slice(0, 14))).toISOString();
+        if (!backlog.oldest || created < backlog.oldest) backlog.oldest = created;
+    }
+    return backlog;
+}
+
+export async function deadLetterBacklog(deadDir: string): Promise<{ files: number; bytes: number }> {
+    const list = await listDeadLetters(deadDir);
+    return { files: list.length, bytes: list.reduce((n, d) => n + d.size, 0) };
+}
+
+/** Moves a job's files (all of `<id>.*` in `from`) into `dir/<id>/` with error.json beside them. */
+export async function quarantine(from: string, deadDir: string, id: string, reason: Record<string, unknown>, names?: string[]): Promise<string> {
+    if (!JOB_ID.test(id)) throw new Error(`not a job id: ${id}`);
+    const target = path.join(deadDir, id);
+    await fs.promises.mkdir(target, { recursive: true });
+    const present = names ?? (await fs.promises.readdir(from)).filter((n) => n.startsWith(`${id}.`));
+    for (const name of present) await rename(path.join(from, name), path.join(target, name)).catch(() => undefined);
+    await fs.promises.writeFile(path.join(target, 'error.json'), JSON.stringify({ ...reason, at: new Date().toISOString() }, null, 2));
+    return target;
+}
+
+/** Discards a dead-lettered job for good. False when there is none by that id. */
+export async function discardDeadLetter(deadDir: string, id: string): Promise<boolean> {
+    if (!JOB_ID.test(id)) return false;
+    const dir = path.join(deadDir, id);
+    if (!(await fs.promises.stat(dir).catch(() => undefined))) return false;
+    await fs.promises.rm(dir, { recursive: true, force: true });
+    return true;
+}
