@@ -34,6 +34,19 @@ const HEAD_CAPTURE_BYTES = 64 * 1024;
 const JSON_BODY_LIMIT = 1024 * 1024;
 const FAULT_MODES = new Set(['status', 'retryAfter', 'stall', 'drop', 'badJson', 'notJson', 'trickle', 'lostAnswer']);
 const DATUM_TYPE_RE = /^[A-Z][A-Z_]*$/;
+/** Dataset types Serial's docs list. */
+const DATASET_TYPES = new Set([
+  'TEXT',
+  'NUMERICAL',
+  'BOOLEAN',
+  'FILE',
+  'IMAGE',
+  'LINK',
+  'PARAMETRIC_QUANTITATIVE',
+  'PARAMETRIC_QUALITATIVE',
+  'CHECKBOX',
+  'UID',
+]);
 
 /**
  * @typedef {object} StandInOptions
@@ -361,6 +374,9 @@ async function startStandIn(options) {
   /** @type {any[]} */ const uploads = [];
   /** @type {any[]} */ const requests = [];
   /** @type {Map<string, any>} */ const entries = new Map();
+  /** Units (component instances) by id; with any present, an entry needs a known unit. @type {Map<string, any>} */ const units = new Map();
+  /** @type {any[]} */ const componentLinks = [];
+  /** @type {any[]} */ const instanceLinks = [];
   /** @type {any[]} */ const datasets = [];
   /** @type {Map<string, string>} upload id → stored path */ const bodies = new Map();
   /** @type {any[]} */ const faults = [];
@@ -370,6 +386,7 @@ async function startStandIn(options) {
   /** @type {Set<NodeJS.Timeout>} */ const timers = new Set();
 
   let down = false;
+  let datasetPuts = 0;
   let closed = false;
   let boundPort = opts.port || 0;
 
@@ -690,8 +707,9 @@ async function startStandIn(options) {
       allowed = ['POST'];
       if (m === 'POST') route = () => handleUpload(ctx);
     } else if (p === '/processes/entries') {
-      allowed = ['POST'];
+      allowed = ['GET', 'POST'];
       if (m === 'POST') route = () => createEntry(ctx);
+      else if (m === 'GET') route = () => findEntries(ctx);
     } else if (entryMatch) {
       allowed = ['GET', 'PUT', 'PATCH'];
       let id;
@@ -707,6 +725,16 @@ async function startStandIn(options) {
       allowed = ['GET', 'PUT'];
       if (m === 'GET') route = () => listDatasets(ctx);
       else if (m === 'PUT') route = () => putDataset(ctx);
+    } else if (p === '/components/instances') {
+      allowed = ['GET', 'PUT'];
+      if (m === 'GET') route = () => listUnits(ctx);
+      else if (m === 'PUT') route = () => putUnit(ctx);
+    } else if (p === '/components/links') {
+      allowed = ['PUT'];
+      if (m === 'PUT') route = () => putComponentLink(ctx);
+    } else if (p === '/components/instances/links') {
+      allowed = ['PUT'];
+      if (m === 'PUT') route = () => putInstanceLink(ctx);
     }
     if (!allowed) return reject(ctx, 404, { error: `Not Found: ${m} ${p}` });
     if (!route) return reject(ctx, 405, { error: `Method ${m} not allowed on ${p}` }, { Allow: allowed.join(', ') });
@@ -1005,6 +1033,11 @@ async function startStandIn(options) {
         (typeof body.timestamp !== 'string' || Number.isNaN(Date.parse(body.timestamp))) &&
         'timestamp must be an ISO 8601 date-time string');
     if (err) return send(ctx, 400, { error: err });
+    if (units.size && !units.has(body.component_instance_id)) {
+      return send(ctx, 400, {
+        error: `component_instance_id ${body.component_instance_id} is not a unit (look it up with GET /components/instances)`,
+      });
+    }
     const entry = {
       id: crypto.randomUUID(),
       process_id: body.process_id,
@@ -1035,10 +1068,11 @@ async function startStandIn(options) {
     if (!body) return;
     const entry = entries.get(id);
     if (!entry) return send(ctx, 404, { error: `process entry ${id} not found` });
-    if (entry.is_complete) return send(ctx, 409, { error: `process entry ${id} is already complete` });
+    if (entry.is_complete) return send(ctx, 400, { error: `process entry ${id} is already complete: no more data` });
     const isFile = body.type === 'FILE' || body.type === 'IMAGE';
     let err =
-      unknownFields(body, ['type', 'dataset_id', 'file_id', 'file_name', 'value']) ||
+      unknownFields(body, ['type', 'dataset_id', 'file_id', 'file_name', 'value', 'expected_value', 'usl', 'lsl']) ||
+      valueProblem(body) ||
       (!(typeof body.type === 'string' && DATUM_TYPE_RE.test(body.type)) && 'type is required (e.g. "FILE" or "IMAGE")') ||
       (!isNonEmptyString(body.dataset_id) && 'dataset_id (string) is required') ||
       (isFile && !isNonEmptyString(body.file_id) && `file_id (string) is required for type ${body.type}`) ||
@@ -1066,7 +1100,7 @@ async function startStandIn(options) {
       datum.file_id = body.file_id;
       datum.file_name = body.file_name ?? null;
     }
-    if ('value' in body) datum.value = body.value;
+    for (const k of ['value', 'expected_value', 'usl', 'lsl']) if (k in body) datum[k] = body[k];
     datum.created_at = new Date().toISOString();
     entry.data.push(datum);
     send(ctx, 200, entryView(entry));
@@ -1089,7 +1123,7 @@ async function startStandIn(options) {
     if (err) return send(ctx, 400, { error: err });
     const changes = Object.keys(body).filter((k) => entry[k] !== body[k]);
     if (entry.is_complete && changes.length) {
-      return send(ctx, 409, { error: `process entry ${id} is already complete` });
+      return send(ctx, 400, { error: `process entry ${id} is already complete` });
     }
     for (const k of changes) entry[k] = body[k];
     send(ctx, 200, entryView(entry));
@@ -1117,22 +1151,125 @@ async function startStandIn(options) {
     const body = await readJson(ctx);
     if (!body) return;
     const err =
-      unknownFields(body, ['name', 'type', 'process_id']) ||
+      unknownFields(body, ['name', 'type', 'process_id', 'unit', 'usl', 'lsl']) ||
       (!isNonEmptyString(body.name) && 'name (string) is required') ||
-      (!(typeof body.type === 'string' && DATUM_TYPE_RE.test(body.type)) && 'type (e.g. "FILE" or "IMAGE") is required') ||
-      (!isNonEmptyString(body.process_id) && 'process_id (string) is required');
+      (!DATASET_TYPES.has(body.type) && `type must be one of ${[...DATASET_TYPES].join(', ')}`) ||
+      (!isNonEmptyString(body.process_id) && 'process_id (string) is required') ||
+      (body.unit != null && typeof body.unit !== 'string' && 'unit must be a string') ||
+      (['usl', 'lsl'].find((k) => body[k] != null && !(typeof body[k] === 'number' && Number.isFinite(body[k]))) && 'usl and lsl must be numbers');
     if (err) return send(ctx, 400, { error: err });
-    send(ctx, 200, { ...addDataset({ name: body.name, type: body.type, process_id: body.process_id }) });
+    const existing = datasets.find((x) => x.name === body.name && x.process_id === body.process_id);
+    if (existing && existing.type !== body.type) {
+      return send(ctx, 400, { error: `dataset ${body.name} of process ${body.process_id} already exists with type ${existing.type}` });
+    }
+    datasetPuts++;
+    send(ctx, 200, {
+      ...addDataset({ name: body.name, type: body.type, process_id: body.process_id, unit: body.unit, usl: body.usl, lsl: body.lsl }),
+    });
   }
 
-  /** Create (or find) a dataset directly, e.g. to seed tests. @param {{name: string, type: string, process_id: string}} d */
+  /** Create (or find) a dataset directly, e.g. to seed tests. @param {{name: string, type: string, process_id: string, unit?: string, usl?: number, lsl?: number}} d */
   function addDataset(d) {
     let dataset = datasets.find((x) => x.name === d.name && x.type === d.type && x.process_id === d.process_id);
     if (!dataset) {
       dataset = { id: crypto.randomUUID(), name: d.name, type: d.type, process_id: d.process_id };
+      for (const k of /** @type {const} */ (['unit', 'usl', 'lsl'])) if (d[k] != null) dataset[k] = d[k];
       datasets.push(dataset);
     }
     return dataset;
+  }
+
+  /** The value fields of a datum, by its type: what Serial accepts for each. @param {Record<string, any>} body */
+  function valueProblem(body) {
+    const has = (/** @type {string} */ k) => k in body && body[k] !== null;
+    switch (body.type) {
+      case 'NUMERICAL':
+        if (!(typeof body.value === 'number' && Number.isFinite(body.value))) return 'a NUMERICAL value must be a number';
+        if (['usl', 'lsl'].some((k) => has(k) && typeof body[k] !== 'number')) return 'usl and lsl must be numbers';
+        return has('expected_value') && 'NUMERICAL data have no expected_value';
+      case 'TEXT':
+        if (typeof body.value !== 'string') return 'a TEXT value must be a string';
+        return has('expected_value') && typeof body.expected_value !== 'string' && 'expected_value must be a string';
+      case 'BOOLEAN':
+        if (typeof body.value !== 'boolean') return 'a BOOLEAN value must be true or false';
+        return has('expected_value') && typeof body.expected_value !== 'boolean' && 'expected_value must be a boolean';
+      case 'FILE':
+      case 'IMAGE':
+        return ['value', 'expected_value', 'usl', 'lsl'].some(has) && `${body.type} data carry a file_id, not a value`;
+      default:
+        return DATASET_TYPES.has(body.type) ? false : `unknown datum type ${body.type}`;
+    }
+  }
+
+  /** @param {Ctx} ctx */
+  async function findEntries(ctx) {
+    await drain(ctx).catch(() => {});
+    const id = ctx.url.searchParams.get('id');
+    send(ctx, 200, [...entries.values()].filter((e) => !id || e.id === id).map(entryView));
+  }
+
+  /** @param {Ctx} ctx */
+  async function listUnits(ctx) {
+    await drain(ctx).catch(() => {});
+    const identifier = ctx.url.searchParams.get('identifier');
+    send(
+      ctx,
+      200,
+      [...units.values()].filter((u) => !identifier || u.identifier === identifier).map((u) => ({ ...u })),
+    );
+  }
+
+  /** @param {Ctx} ctx */
+  async function putUnit(ctx) {
+    const body = await readJson(ctx);
+    if (!body) return;
+    const err =
+      unknownFields(body, ['component_id', 'identifier', 'part_number_id']) ||
+      (!isNonEmptyString(body.component_id) && 'component_id (string) is required') ||
+      (!isNonEmptyString(body.identifier) && 'identifier (string) is required');
+    if (err) return send(ctx, 400, { error: err });
+    send(ctx, 200, addUnit({ identifier: body.identifier, component_id: body.component_id }));
+  }
+
+  /** Creates a unit directly, e.g. to seed tests. @param {{identifier: string, component_id?: string}} u */
+  function addUnit(u) {
+    const unit = { id: crypto.randomUUID(), identifier: u.identifier, component_id: u.component_id ?? 'component-1' };
+    units.set(unit.id, unit);
+    return { ...unit };
+  }
+
+  /** @param {Ctx} ctx */
+  async function putComponentLink(ctx) {
+    const body = await readJson(ctx);
+    if (!body) return;
+    const err =
+      unknownFields(body, ['parent_component_id', 'child_component_id', 'dataset_id', 'process_id']) ||
+      (['parent_component_id', 'child_component_id', 'dataset_id', 'process_id'].find((k) => !isNonEmptyString(body[k])) &&
+        'all four ids are required') ||
+      (datasets.find((d) => d.id === body.dataset_id)?.type !== 'LINK' && 'dataset_id must be a LINK dataset');
+    if (err) return send(ctx, 400, { error: err });
+    componentLinks.push({ ...body });
+    send(ctx, 200, { ...body });
+  }
+
+  /** @param {Ctx} ctx */
+  async function putInstanceLink(ctx) {
+    const body = await readJson(ctx);
+    if (!body) return;
+    const keys = ['parent_component_instance_id', 'child_component_instance_id', 'dataset_id', 'process_entry_id'];
+    const err =
+      unknownFields(body, [...keys, 'break_prior_links']) ||
+      (keys.find((k) => !isNonEmptyString(body[k])) && `${keys.join(', ')} are required`) ||
+      (typeof body.break_prior_links !== 'boolean' && 'break_prior_links must be a boolean') ||
+      (![body.parent_component_instance_id, body.child_component_instance_id].every((id) => units.has(id)) && 'both units must exist') ||
+      (!entries.has(body.process_entry_id) && `process entry ${body.process_entry_id} not found`) ||
+      (datasets.find((d) => d.id === body.dataset_id)?.type !== 'LINK' && 'dataset_id must be a LINK dataset');
+    if (err) return send(ctx, 400, { error: err });
+    const entry = entries.get(body.process_entry_id);
+    if (entry.is_complete) return send(ctx, 400, { error: `process entry ${entry.id} is already complete` });
+    const link = { id: crypto.randomUUID(), ...body };
+    instanceLinks.push(link);
+    send(ctx, 200, { ...link });
   }
 
   // ------------------------------------------------------------------ control API
@@ -1184,6 +1321,10 @@ async function startStandIn(options) {
     standIn.chaos = null;
     datasets.length = 0;
     entries.clear();
+    units.clear();
+    componentLinks.length = 0;
+    instanceLinks.length = 0;
+    datasetPuts = 0;
     bodies.clear();
     uploadsByName.clear();
     uploadsById.clear();
@@ -1219,6 +1360,14 @@ async function startStandIn(options) {
     reset,
     close,
     addDataset,
+    addUnit,
+    units,
+    componentLinks,
+    instanceLinks,
+    /** PUT /datasets calls that reached validation since the start or the last reset. */
+    get datasetPuts() {
+      return datasetPuts;
+    },
     get down() {
       return down;
     },

@@ -7,6 +7,7 @@ import { attemptOptions, readOptions } from './lib/options/read';
 import type { Msg } from './lib/outbox/delivery';
 import { requestFromMessage } from './lib/request/request-message';
 import { REQUEST_OPTIONS } from './lib/rules/options';
+import { closingController } from './lib/serial/client';
 
 export = function register(RED: NodeAPI): void {
     function SerialMfgRequestNode(this: Node, def: NodeDef & Record<string, unknown>) {
@@ -15,7 +16,7 @@ export = function register(RED: NodeAPI): void {
         const config = readOptions(REQUEST_OPTIONS, def);
         const server = serverOf(RED, config.server);
         const attempt = attemptOptions(config);
-        const closing = new AbortController();
+        const closing = closingController();
         const status = new ActivityStatus((s) => node.status(s), statusTexts(RED, 'serial-mfg-request'), {
             working: 'status.requesting',
             done: 'status.done',

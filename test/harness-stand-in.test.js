@@ -529,8 +529,8 @@ describe('serial stand-in server', function () {
       assert.equal(done.json.is_complete, true);
       assert.equal(done.json.cycle_time, 12.5);
       assert.equal((await api(s.url, datumPath, 'PATCH', { is_complete: true })).status, 200); // idempotent retry
-      assert.equal((await api(s.url, datumPath, 'PATCH', { is_pass: false })).status, 409);
-      assert.equal((await api(s.url, datumPath, 'PUT', { type: 'FILE', dataset_id: ds.json.id, file_id: file.name })).status, 409);
+      assert.equal((await api(s.url, datumPath, 'PATCH', { is_pass: false })).status, 400);
+      assert.equal((await api(s.url, datumPath, 'PUT', { type: 'FILE', dataset_id: ds.json.id, file_id: file.name })).status, 400);
 
       const got = await api(s.url, datumPath, 'GET');
       assert.deepEqual(got.json, done.json);

@@ -94,9 +94,9 @@ describe('serial-mfg-request against the Serial stand-in', function () {
 
         it('PUTs a datum to /processes/entries/{{entryId}}', async function () {
             const entryId = await createEntry();
-            const dataset = serial.addDataset({ name: 'Torque', type: 'NUMBER', process_id: PROCESS_ID });
+            const dataset = serial.addDataset({ name: 'Torque', type: 'NUMERICAL', process_id: PROCESS_ID });
             const f = await flow({ method: 'PUT', path: '/processes/entries/{{entryId}}' });
-            const datum = { type: 'NUMBER', dataset_id: dataset.id, value: 12.5 };
+            const datum = { type: 'NUMERICAL', dataset_id: dataset.id, value: 12.5 };
             const { ok, msg } = await request(f, { entryId, payload: datum });
             assert.equal(ok, true, JSON.stringify(msg.error));
             const rec = last();

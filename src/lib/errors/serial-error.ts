@@ -31,6 +31,11 @@ export const ERROR_CODES = [
     'OUTBOX_UNWRITABLE',
     'OUTBOX_LOCKED',
     'INVALID_REQUEST',
+    'INVALID_RECORD',
+    'UNIT_NOT_FOUND',
+    'UNIT_AMBIGUOUS',
+    'DATASET_MISMATCH',
+    'REQUEST_UNCERTAIN',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -98,7 +103,7 @@ export class SerialError extends Error {
 
     /** The same error with other parameters (and a fresh message and stack built from them). */
     withParams(params: Params, reason = this.reason): SerialError {
-        return new SerialError(this.code, {
+        const copy = new SerialError(this.code, {
             params,
             reason,
             statusCode: this.statusCode,
@@ -106,6 +111,7 @@ export class SerialError extends Error {
             retryAfterMs: this.retryAfterMs,
             attempts: this.attempts,
         });
+        return copy;
     }
 
     /** The message in the language of `translate` (a lookup in the shared catalog, keys below `serial-mfg-config.`). */

@@ -1,6 +1,7 @@
 import fs from 'fs';
 import path from 'path';
 import { asSerialError, SerialError } from '../errors/serial-error';
+import { closingController } from '../serial/client';
 import type { FileSource } from '../source/sources';
 import type { Job, Journal, Work } from './job';
 import { Outbox, OutboxLimits } from './outbox';
@@ -54,7 +55,7 @@ function memoryJournal(): Journal {
 
 /** No outbox: the work runs now; a failure after the retries goes to the Catch node. */
 export class DirectDelivery<R> implements Delivery {
-    private readonly closing = new AbortController();
+    private readonly closing = closingController();
     constructor(private readonly hooks: DeliveryHooks<R>) {}
 
     async admit(work: Work, msg: Msg, send: Send, done: Done): Promise<void> {

@@ -1,4 +1,5 @@
 import { asSerialError, SerialError } from '../errors/serial-error';
+import { closingController } from '../serial/client';
 import type { Job } from './job';
 import type { Outbox } from './outbox';
 
@@ -48,7 +49,7 @@ const MAX_HELD_WAIT_MS = 10 * 60_000;
  */
 export class OutboxWorker<R> {
     private readonly inFlight = new Set<Job>();
-    private readonly closing = new AbortController();
+    private readonly closing = closingController();
     private state: OutboxState = 'online';
     private cause: SerialError | undefined;
     private paused = false;

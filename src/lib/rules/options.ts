@@ -94,11 +94,23 @@ export const REQUEST_OPTIONS = {
     retryPost: flag(false),
 } satisfies OptionSet;
 
+export const RECORD_OPTIONS = {
+    name: text(),
+    server: SERVER,
+    /** A process id; empty: msg.payload.process. */
+    process: text(),
+    /** A station id, optional; msg.payload.station wins. */
+    station: text(),
+    ...DELIVERY_OPTIONS,
+    ...OUTBOX_OPTIONS,
+} satisfies OptionSet;
+
 /** The options of each node type, by type: what the editor's shared script serves. */
 export const NODE_OPTIONS: Record<string, OptionSet> = {
     'serial-mfg-config': CONFIG_OPTIONS,
     'serial-mfg-upload': UPLOAD_OPTIONS,
     'serial-mfg-request': REQUEST_OPTIONS,
+    'serial-mfg-record': RECORD_OPTIONS,
 };
 
 /** Whole-value environment variables such as ${SERIAL_URL}: Node-RED substitutes them on deploy. */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'events';
 import axios, { AxiosInstance, AxiosResponse } from 'axios';
 import { Answer, parseAnswer, statusError, toSerialError, neverReachedSerial } from '../errors/http';
 import { Redactor } from '../errors/redact';
@@ -39,12 +40,24 @@ export interface RequestOptions extends CallOptions {
      * Set to retry it on every transient failure anyway.
      */
     retryUnsafe?: boolean;
+    /** Whether repeating the request is harmless; default: every method but POST (unless retryUnsafe). */
+    idempotent?: boolean;
 }
 
 export interface Result<T> {
     value: T;
     statusCode: number;
     attempts: number;
+}
+
+/**
+ * The abort controller of a node's requests: every request in flight listens to its signal (the
+ * limiter, the backoff, the HTTP client), so a record's many steps would pass Node's warning limit.
+ */
+export function closingController(): AbortController {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    return controller;
 }
 
 export interface ClientSettings extends TransportSettings {
@@ -145,7 +158,7 @@ export class SerialClient {
     /** Any Serial endpoint with the same key, retries and error handling as uploads. */
     async request(method: string, path: string, options: RequestOptions): Promise<Result<unknown>> {
         const verb = method.toUpperCase();
-        const safe = verb !== 'POST' || options.retryUnsafe === true;
+        const safe = options.idempotent ?? (verb !== 'POST' || options.retryUnsafe === true);
         const shouldRetry = (err: SerialError) => err.retryable && (safe || neverReachedSerial(err));
         const hasBody = !['GET', 'HEAD', 'DELETE'].includes(verb) && options.body !== undefined;
         return this.send(options, shouldRetry, safe, async (signal, fail, stale) => {
@@ -194,7 +207,9 @@ export class SerialClient {
      * A request cut on a reused connection before any answer met a connection the server had closed
      * while it idled in the pool: the server never took that request. When `repeatable`, it goes
      * again at once on another connection, as the same attempt (every pooled connection may be stale
-     * after a pause, so up to one more time than the pool holds).
+     * after a pause, so up to one more time than the pool holds). A request that must not be repeated
+     * (one that creates something) is not: a cut on a reused connection is also what a server that
+     * took the request and then went away leaves, so it stays uncertain.
      */
     private async send<T>(
         options: CallOptions,
