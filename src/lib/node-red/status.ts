@@ -144,3 +144,50 @@ export class ActivityStatus {
         this.show(status);
     }
 }
+
+/**
+ * A status that changes often (a file count, the file just sent) in the same manner: the same
+ * status never twice in a row, at most one paint per interval with the latest one last, an urgent
+ * one (the folder went missing) at once, nothing after close.
+ */
+export class LatestStatus {
+    private shown = '';
+    private lastPaint = -Infinity;
+    private next: NodeStatus | undefined;
+    private timer: NodeJS.Timeout | undefined;
+    private closed = false;
+
+    constructor(
+        private readonly show: (status: NodeStatus) => void,
+        private readonly now: () => number = Date.now,
+    ) {}
+
+    set(status: NodeStatus, urgent = false): void {
+        if (this.closed) return;
+        this.next = status;
+        const wait = this.lastPaint + REPAINT_INTERVAL_MS - this.now();
+        if (urgent || wait <= 0) return this.paint();
+        this.timer ??= setTimeout(() => this.paint(), wait);
+    }
+
+    clear(): void {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        this.next = undefined;
+        this.show({});
+        this.closed = true;
+    }
+
+    private paint(): void {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        const status = this.next;
+        this.next = undefined;
+        if (!status || this.closed) return;
+        this.lastPaint = this.now();
+        const key = `${status.fill}|${status.shape}|${status.text}`;
+        if (key === this.shown) return;
+        this.shown = key;
+        this.show(status);
+    }
+}

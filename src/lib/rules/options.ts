@@ -105,12 +105,32 @@ export const RECORD_OPTIONS = {
     ...OUTBOX_OPTIONS,
 } satisfies OptionSet;
 
+export const WATCH_EXISTING = ['send', 'skip'] as const;
+
+/** serial-mfg-watch: a hot folder, each complete file sent once per version. */
+export const WATCH_OPTIONS = {
+    name: text(),
+    /** The folder to watch, absolute (a relative one is resolved against Node-RED's working directory). */
+    folder: text(),
+    /** A glob on the file name (not the path): `*.csv`, `report-*.{xml,json}`. */
+    pattern: text('*'),
+    recursive: flag(false),
+    /** Seconds a file's size and mtime must stay unchanged before it counts as complete. */
+    settle: seconds(2, 0.1, 3600),
+    /** What to do with the files already there at the first start. */
+    existing: { kind: 'choice', default: 'send', choices: WATCH_EXISTING },
+    /** Polling instead of change events: for network shares where events do not arrive. */
+    poll: flag(false),
+    pollInterval: seconds(5, 0.1, 3600),
+} satisfies OptionSet;
+
 /** The options of each node type, by type: what the editor's shared script serves. */
 export const NODE_OPTIONS: Record<string, OptionSet> = {
     'serial-mfg-config': CONFIG_OPTIONS,
     'serial-mfg-upload': UPLOAD_OPTIONS,
     'serial-mfg-request': REQUEST_OPTIONS,
     'serial-mfg-record': RECORD_OPTIONS,
+    'serial-mfg-watch': WATCH_OPTIONS,
 };
 
 /** Whole-value environment variables such as ${SERIAL_URL}: Node-RED substitutes them on deploy. */
