@@ -8,6 +8,7 @@
 const assert = require('node:assert/strict');
 const fs = require('fs');
 const path = require('path');
+const semver = require('semver');
 const { run } = require('../harness/install-check');
 const { SECRETS } = require('./support/secrets');
 
@@ -156,7 +157,19 @@ describe('package as published', function () {
                 const m = /^[\^~]?(\d+)\.\d+\.\d+$/.exec(String(range));
                 assert.ok(m, `${name}: ${range} is not a plain ^x.y.z range`);
                 const latest = (await run('npm', ['view', name, 'version'], { cwd: ROOT })).trim();
-                assert.equal(m[1], latest.split('.')[0], `${name} ${range}: the current major is ${latest}`);
+                if (m[1] === latest.split('.')[0]) continue;
+                // Held back only where every newer release drops a Node.js version this package supports
+                // (chokidar 5+ needs Node.js 20.19, 6+ 22.22; engines says >=20).
+                const floor = semver.minVersion(PKG.engines.node)?.version ?? '20.0.0';
+                const newer = [].concat(
+                    JSON.parse(await run('npm', ['view', `${name}@>=${Number(m[1]) + 1}`, 'version', 'engines', '--json'], { cwd: ROOT })),
+                );
+                const usable = newer.filter((/** @type {any} */ v) => !v.engines?.node || semver.satisfies(floor, v.engines.node));
+                assert.deepEqual(
+                    usable.map((/** @type {any} */ v) => v.version),
+                    [],
+                    `${name} ${range}: the current major is ${latest}, and these run on Node.js ${floor}`,
+                );
             }
         });
 
@@ -184,13 +197,20 @@ describe('package as published', function () {
         it('are importable: arrays of nodes without a tab, unique ids, every wire and config reference resolved, no credentials', function () {
             const list = examples();
             const names = list.map((e) => e.file);
-            for (const name of ['Upload a buffer.json', 'Upload a file from a path.json']) assert.ok(names.includes(name), name);
+            for (const name of ['Upload a buffer.json', 'Upload a file from a path.json', 'Send every report a station writes.json'])
+                assert.ok(names.includes(name), name);
             for (const { file, nodes } of list) {
                 assert.ok(Array.isArray(nodes), file);
                 const ids = new Set(nodes.map((n) => n.id));
                 assert.equal(ids.size, nodes.length, `${file}: duplicate ids`);
                 for (const n of nodes) {
-                    assert.match(n.id, /^[0-9a-f]{16}$/, `${file}: id ${n.id}`);
+                    if (n.type === 'serial-mfg-config') {
+                        // One id in every example: importing a second one reuses the Serial config node, key and all.
+                        assert.equal(n.id, 'serial-mfg-example-server', `${file}: config node id`);
+                        assert.equal(n.name, 'Serial', `${file}: config node name`);
+                    } else {
+                        assert.match(n.id, /^[0-9a-f]{16}$/, `${file}: id ${n.id}`);
+                    }
                     assert.notEqual(n.type, 'tab', `${file}: has a tab`);
                     assert.equal('z' in n, false, `${file}: ${n.id} has z`);
                     assert.equal('credentials' in n, false, `${file}: ${n.id} carries credentials`);
@@ -210,6 +230,19 @@ describe('package as published', function () {
                     `${file}: a catch node`,
                 );
             }
+        });
+
+        it('"Send every report a station writes" wires a watch node into an upload node with the disk outbox', function () {
+            const nodes = JSON.parse(fs.readFileSync(path.join(EXAMPLES, 'Send every report a station writes.json'), 'utf8'));
+            const watch = nodes.find((/** @type {any} */ n) => n.type === 'serial-mfg-watch');
+            const upload = nodes.find((/** @type {any} */ n) => n.type === 'serial-mfg-upload');
+            const catcher = nodes.find((/** @type {any} */ n) => n.type === 'catch');
+            assert.match(watch.folder, /^\/.+/);
+            assert.equal(watch.existing, 'send');
+            assert.deepEqual(watch.wires, [[upload.id]]);
+            assert.equal(upload.outbox, 'disk');
+            assert.equal(nodes.find((/** @type {any} */ n) => n.id === upload.wires[0][0]).type, 'debug');
+            assert.deepEqual([...catcher.scope].sort(), [watch.id, upload.id].sort());
         });
 
         it('"Upload a file from a path" injects a path string into an upload node with the disk outbox', function () {

@@ -13,6 +13,7 @@ const os = require('os');
 const path = require('path');
 const { startStandIn } = require('../harness/serial-stand-in');
 const { helper, configNode, uploadNode, USER_DIR } = require('./support/flow');
+const { loadFlow, coreNodes } = require('./support/request-flow');
 const { API_KEY } = require('./support/secrets');
 const { scan } = require('./support/leak-guard');
 const watchNode = require('../nodes/serial-mfg-watch.js');
@@ -369,6 +370,9 @@ describe('serial-mfg-watch', function () {
         after(async function () {
             await serial.close();
         });
+        afterEach(function () {
+            serial.reset();
+        });
 
         it('uploads each complete file once, bytes intact', async function () {
             const extra = [
@@ -406,6 +410,37 @@ describe('serial-mfg-watch', function () {
                 assert.equal(got[name].size, bytes.length, name);
             }
             assert.deepEqual(w.errors, []);
+        });
+
+        it('runs the shipped example "Send every report a station writes": each report uploaded through the outbox', async function () {
+            const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'examples', 'Send every report a station writes.json'), 'utf8'));
+            const flow = [
+                { id: 'tab', type: 'tab', label: 'station' },
+                ...example.map((/** @type {any} */ n) =>
+                    n.type === 'serial-mfg-config'
+                        ? { ...n, baseUrl: serial.url }
+                        : n.type === 'serial-mfg-watch'
+                          ? { ...n, z: 'tab', folder: dir, settle: SETTLE }
+                          : n.type === 'serial-mfg-upload'
+                            ? { ...n, z: 'tab', outboxDir: path.join(dir, '..', `outbox-${newId()}`) }
+                            : { ...n, z: 'tab' },
+                ),
+            ];
+            const f = await loadFlow([watchNode, configNode, uploadNode, ...coreNodes('common/21-debug.js', 'common/90-comment.js')], flow, {
+                'serial-mfg-example-server': { apiKey: API_KEY },
+            });
+            const debug = example.find((/** @type {any} */ n) => n.name === 'File-storage object');
+            /** @type {any[]} */ const uploaded = [];
+            f.node(debug.id).on('input', (/** @type {any} */ m) => uploaded.push(m));
+            const reports = { 'a.csv': crypto.randomBytes(20_000), 'b.csv': crypto.randomBytes(70_000) };
+            for (const [name, bytes] of Object.entries(reports)) fs.writeFileSync(path.join(dir, name), bytes);
+            fs.writeFileSync(path.join(dir, 'ignored.tmp'), 'not a report');
+            await waitFor(() => uploaded.length === 2, 'two uploads', 20000);
+            await sleep(QUIET_MS);
+            scan('example messages', uploaded);
+            const got = Object.fromEntries(serial.uploads.map((/** @type {any} */ u) => [u.filename, u.sha256]));
+            assert.deepEqual(got, { 'a.csv': sha256(reports['a.csv']), 'b.csv': sha256(reports['b.csv']) });
+            assert.deepEqual(uploaded.map((m) => m.topic).sort(), ['a.csv', 'b.csv']);
         });
     });
 });
