@@ -31,6 +31,8 @@ export class SeenStore {
     private writing: Promise<void> | undefined;
     private again = false;
     private dirty = false;
+    /** A write failed and was reported; the next failures are not, until one succeeds. */
+    private failing = false;
 
     private constructor(
         readonly file: string,
@@ -121,9 +123,11 @@ export class SeenStore {
             this.dirty = false;
             try {
                 await this.write();
+                this.failing = false;
             } catch (e) {
                 this.dirty = true;
-                this.onError(e);
+                if (!this.failing) this.onError(e);
+                this.failing = true;
                 return;
             }
         } while (this.again && this.dirty);

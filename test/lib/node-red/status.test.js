@@ -1,7 +1,7 @@
 // @ts-check
 'use strict';
 const assert = require('node:assert/strict');
-const { ActivityStatus } = require('../../../nodes/lib/node-red/status');
+const { ActivityStatus, LatestStatus } = require('../../../nodes/lib/node-red/status');
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -107,5 +107,36 @@ describe('lib/node-red/status: what the node shows, and how often', function () 
             painted.map((s) => s.text),
             ['status.uploading', 'status.queued {"count":1,"age":""}', undefined],
         );
+    });
+});
+
+describe('lib/node-red/status: LatestStatus, for counts and names that change often', function () {
+    it('paints at most once a second with the latest last, urgent ones at once, nothing twice or after close', async function () {
+        /** @type {any[]} */
+        const painted = [];
+        const clock = { t: 1_000_000 };
+        const status = new LatestStatus(
+            (s) => painted.push(s),
+            () => clock.t,
+        );
+        for (let i = 1; i <= 400; i++) status.set({ fill: 'green', shape: 'dot', text: `sent: f${i}` });
+        assert.deepEqual(
+            painted.map((s) => s.text),
+            ['sent: f1'],
+        );
+        clock.t += 1000;
+        await sleep(1050);
+        assert.deepEqual(
+            painted.map((s) => s.text),
+            ['sent: f1', 'sent: f400'],
+        );
+        status.set({ fill: 'yellow', shape: 'ring', text: 'folder missing' }, true);
+        status.set({ fill: 'yellow', shape: 'ring', text: 'folder missing' }, true);
+        assert.equal(painted.length, 3);
+        status.set({ fill: 'green', shape: 'ring', text: 'watching 3 files' });
+        status.clear();
+        await sleep(1050);
+        assert.deepEqual(painted.at(-1), {});
+        assert.equal(painted.length, 4);
     });
 });
