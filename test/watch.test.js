@@ -362,6 +362,37 @@ describe('serial-mfg-watch', function () {
         }
     });
 
+    it('reports an unreadable file and subfolder once, and sends the file once it can be read', async function () {
+        if (process.getuid?.() === 0) this.skip(); // root reads everything
+        const sub = path.join(dir, 'sub');
+        fs.mkdirSync(sub);
+        fs.writeFileSync(path.join(sub, 'inner.csv'), 'inner');
+        fs.chmodSync(sub, 0o000);
+        try {
+            const w = await deploy({ folder: dir, recursive: true });
+            await waitFor(() => w.lastStatus() === 'watching 0 files', 'watching');
+            const file = path.join(dir, 'secret.csv');
+            fs.writeFileSync(file, 'secret', { mode: 0o000 });
+            await waitFor(() => w.errors.some((e) => e.payload === file), 'the file error');
+            await sleep(QUIET_MS);
+            assert.equal(w.msgs.length, 0, 'not sent while unreadable');
+            assert.deepEqual(
+                w.errors.map((e) => [e.error.code, e.payload]),
+                [
+                    ['PERMISSION_DENIED', sub],
+                    ['PERMISSION_DENIED', file],
+                ],
+            );
+            assert.match(w.errors[1].error.message, /permission denied/);
+            fs.chmodSync(file, 0o644);
+            await waitFor(() => w.msgs.length === 1, 'the file, now readable');
+            assert.equal(w.msgs[0].payload, file);
+            assert.equal(w.errors.length, 2);
+        } finally {
+            fs.chmodSync(sub, 0o755);
+        }
+    });
+
     describe('watch → upload end to end', function () {
         /** @type {any} */ let serial;
         before(async function () {

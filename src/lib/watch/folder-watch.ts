@@ -155,6 +155,9 @@ export class FolderWatch {
             usePolling: poll,
             interval: pollMs,
             binaryInterval: pollMs,
+            // Otherwise chokidar passes over files without the owner's read bit in silence; they are
+            // reported here instead (on the folders' events and when a file is complete).
+            ignorePermissionErrors: true,
             // Files outside the pattern are not even watched: temp names, other stations' files.
             ignored: (p, stats) => p !== folder && stats?.isFile() === true && !this.matches(path.basename(p)),
         });
@@ -162,6 +165,7 @@ export class FolderWatch {
         watcher.on('add', (p, stats) => this.onFile(p, stats));
         watcher.on('change', (p, stats) => this.onFile(p, stats));
         watcher.on('unlink', (p) => this.onUnlink(p));
+        watcher.on('addDir', (p) => this.checkReadable(p, fs.constants.R_OK | fs.constants.X_OK));
         watcher.on('error', (e) => this.onError(e));
         watcher.on('ready', () => this.onReady(watcher));
     }
@@ -204,6 +208,18 @@ export class FolderWatch {
         if (this.ready) this.setState({ kind: 'watching', count: this.present.size });
     }
 
+    /** Reports `p` once if it cannot be read; true when it can. */
+    private async checkReadable(p: string, mode: number): Promise<boolean> {
+        try {
+            await fsp.access(p, mode);
+            return true;
+        } catch (e) {
+            const code = (e as NodeJS.ErrnoException).code ?? '';
+            if (DENIED.has(code)) this.report(code, p, e);
+            return !DENIED.has(code) && code !== 'ENOENT';
+        }
+    }
+
     private onError(e: unknown): void {
         const err = e as NodeJS.ErrnoException;
         const code = err.code ?? 'WATCH_FAILED';
@@ -235,13 +251,9 @@ export class FolderWatch {
             if (this.closed) return;
             if (this.store.has(f) || !this.present.has(f.rel)) continue;
             const abs = path.join(this.opts.folder, f.rel);
-            try {
-                await fsp.access(abs, fs.constants.R_OK);
-            } catch (e) {
-                const code = (e as NodeJS.ErrnoException).code ?? '';
-                if (DENIED.has(code)) this.report(code, abs, e);
+            if (!(await this.checkReadable(abs, fs.constants.R_OK))) {
                 // Looked at again after another settle time: sent once it is readable.
-                this.settle.touch(f);
+                if (this.present.has(f.rel)) this.settle.touch(f);
                 continue;
             }
             this.store.add(f);
