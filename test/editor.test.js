@@ -390,6 +390,41 @@ describe('editor in a browser', function () {
         await shot('help.png');
     });
 
+    it('offers the watch node: invalid without a folder, the runtime defaults in its dialog, the poll row with polling', async () => {
+        await page
+            .locator('.red-ui-palette-node[data-palette-type="serial-mfg-watch"]')
+            .dragTo(page.locator(CHART), { targetPosition: { x: 500, y: 460 } });
+        const watch = canvasNode('serial watch');
+        await watch.waitFor();
+        assert.strictEqual(await showsInvalid(watch), true, 'a new watch node without a folder shows the red triangle');
+        await watch.dblclick();
+        await page.locator('#node-input-folder').waitFor();
+        assert.strictEqual(await page.inputValue('#node-input-pattern'), '*');
+        assert.strictEqual(await page.inputValue('#node-input-settle'), '2');
+        assert.strictEqual(await page.inputValue('#node-input-existing'), 'send');
+        assert.deepStrictEqual(await page.locator('#node-input-existing option').evaluateAll((os) => os.map((o) => o.getAttribute('value'))), [
+            'send',
+            'skip',
+        ]);
+        assert.strictEqual(await page.locator('#node-input-pollInterval').isVisible(), false, 'no poll interval without polling');
+        await page.check('#node-input-poll');
+        assert.strictEqual(await page.locator('#node-input-pollInterval').isVisible(), true);
+        assert.strictEqual(await page.inputValue('#node-input-pollInterval'), '5');
+        const texts = await page.locator('.red-ui-tray').innerText();
+        assert.doesNotMatch(texts, /serial-mfg-watch\./, 'every label resolved');
+        assert.match(texts, /Complete after/);
+        await page.fill('#node-input-folder', '/data/station-3/reports');
+        await page.click('#node-dialog-ok');
+        await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
+        const named = canvasNode('watch /data/station-3/reports');
+        await named.waitFor();
+        assert.strictEqual(await showsInvalid(named), false, 'with a folder, the watch node is valid');
+        // Not part of the deployed flow: remove it again.
+        await named.click();
+        await page.keyboard.press('Delete');
+        await named.waitFor({ state: 'detached' });
+    });
+
     it('speaks German when the browser does', async () => {
         const de = await b.newPage('de');
         await de.goto(nr.url);

@@ -17,6 +17,7 @@ const { loadFlow, coreNodes } = require('./support/request-flow');
 const { API_KEY } = require('./support/secrets');
 const { scan } = require('./support/leak-guard');
 const watchNode = require('../nodes/serial-mfg-watch.js');
+const recordNode = require('../nodes/serial-mfg-record.js');
 
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
@@ -472,6 +473,54 @@ describe('serial-mfg-watch', function () {
             const got = Object.fromEntries(serial.uploads.map((/** @type {any} */ u) => [u.filename, u.sha256]));
             assert.deepEqual(got, { 'a.csv': sha256(reports['a.csv']), 'b.csv': sha256(reports['b.csv']) });
             assert.deepEqual(uploaded.map((m) => m.topic).sort(), ['a.csv', 'b.csv']);
+        });
+
+        it('runs the shipped example "Record each report a station writes": one submitted entry per report, the file attached', async function () {
+            const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'examples', 'Record each report a station writes.json'), 'utf8'));
+            const flow = [
+                { id: 'tab', type: 'tab', label: 'station' },
+                ...example.map((/** @type {any} */ n) =>
+                    n.type === 'serial-mfg-config'
+                        ? { ...n, baseUrl: serial.url }
+                        : n.type === 'serial-mfg-watch'
+                          ? { ...n, z: 'tab', folder: dir, settle: SETTLE }
+                          : n.type === 'serial-mfg-record'
+                            ? { ...n, z: 'tab', outboxDir: path.join(dir, '..', `outbox-${newId()}`) }
+                            : { ...n, z: 'tab' },
+                ),
+            ];
+            serial.addUnit({ identifier: 'SN-0042', component_id: 'c-main' });
+            serial.addUnit({ identifier: 'SN-0043', component_id: 'c-main' });
+            const modules = [
+                watchNode,
+                configNode,
+                recordNode,
+                ...coreNodes('common/21-debug.js', 'common/90-comment.js', 'function/10-function.js'),
+            ];
+            const f = await loadFlow(modules, flow, { 'serial-mfg-example-server': { apiKey: API_KEY } });
+            /** @type {any[]} */ const recorded = [];
+            /** @type {any[]} */ const failed = [];
+            f.node(example.find((/** @type {any} */ n) => n.name === 'Entry recorded').id).on('input', (/** @type {any} */ m) => recorded.push(m));
+            f.node(example.find((/** @type {any} */ n) => n.name === 'Failure').id).on('input', (/** @type {any} */ m) => failed.push(m));
+            const reports = { 'SN-0042.csv': Buffer.from('step,volts\n1,3.31\n'), 'SN-0043.csv': crypto.randomBytes(40_000) };
+            for (const [name, bytes] of Object.entries(reports)) fs.writeFileSync(path.join(dir, name), bytes);
+            await waitFor(() => recorded.length + failed.length >= 2, 'two records', 20000);
+            await sleep(QUIET_MS);
+            scan('record example messages', [...recorded, ...failed]);
+            assert.deepEqual(
+                failed.map((m) => m.error),
+                [],
+            );
+            assert.equal(recorded.length, 2);
+            const entries = [...serial.entries.values()];
+            assert.equal(entries.length, 2);
+            for (const entry of entries) {
+                assert.equal(entry.is_complete, true);
+                assert.equal(entry.process_id, 'your-process-id');
+                assert.equal(entry.data.length, 1);
+            }
+            const got = Object.fromEntries(serial.uploads.map((/** @type {any} */ u) => [u.filename, u.sha256]));
+            assert.deepEqual(got, { 'SN-0042.csv': sha256(reports['SN-0042.csv']), 'SN-0043.csv': sha256(reports['SN-0043.csv']) });
         });
     });
 });
