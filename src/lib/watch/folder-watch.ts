@@ -73,7 +73,7 @@ export class FolderWatch {
     }
 
     start(): void {
-        this.probe().catch((e) => this.report('WATCH_FAILED', this.opts.folder, e));
+        this.probeNow();
     }
 
     /** Stops watching; the store holds everything sent once this resolves. */
@@ -100,12 +100,17 @@ export class FolderWatch {
         this.events.problem(code, where, e);
     }
 
-    private nextProbe(): void {
-        if (this.closed) return;
-        this.probeTimer = setTimeout(() => {
-            this.probeTimer = undefined;
-            this.probe().catch((e) => this.report('WATCH_FAILED', this.opts.folder, e));
-        }, this.opts.probeMs ?? 1000);
+    /** Probes now and again after each probe, whatever became of it, until closed. */
+    private probeNow(): void {
+        this.probe()
+            .catch((e) => this.report('WATCH_FAILED', this.opts.folder, e))
+            .finally(() => {
+                if (this.closed) return;
+                this.probeTimer = setTimeout(() => {
+                    this.probeTimer = undefined;
+                    this.probeNow();
+                }, this.opts.probeMs ?? 1000);
+            });
     }
 
     /** Is the folder there, readable, the same one? Starts, keeps or stops the watcher accordingly. */
@@ -140,7 +145,6 @@ export class FolderWatch {
             this.gone.clear();
             this.store.save().catch(() => undefined);
         }
-        this.nextProbe();
     }
 
     private startWatcher(ino: number): void {
