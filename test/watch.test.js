@@ -93,7 +93,8 @@ describe('serial-mfg-watch', function () {
     });
 
     it('sends a file written in pieces over 3 s once, at its final size', async function () {
-        const w = await deploy({ folder: dir });
+        // A piece every 100 ms, settled after 500 ms: room for a busy machine's late timers.
+        const w = await deploy({ folder: dir, settle: 0.5 });
         await waitFor(() => w.lastStatus() === 'watching 0 files', 'watching');
         const file = path.join(dir, 'report.csv');
         const fd = fs.openSync(file, 'a');
@@ -101,7 +102,7 @@ describe('serial-mfg-watch', function () {
         let lines = 0;
         while (Date.now() - started < 3000) {
             fs.writeSync(fd, Array.from({ length: 20 }, () => `${lines++},${Math.random()}\n`).join(''));
-            await sleep(150);
+            await sleep(100);
         }
         fs.closeSync(fd);
         const bytes = fs.readFileSync(file);
