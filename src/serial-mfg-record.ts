@@ -19,7 +19,10 @@ export = function register(RED: NodeAPI): void {
         const config = readOptions(RECORD_OPTIONS, def);
         const server = serverOf(RED, config.server);
         const attempt = attemptOptions(config);
-        const status = new ActivityStatus((s) => node.status(s), statusTexts(RED, 'serial-mfg-record'), { working: 'status.recording', done: 'status.recorded' });
+        const status = new ActivityStatus((s) => node.status(s), statusTexts(RED, 'serial-mfg-record'), {
+            working: 'status.recording',
+            done: 'status.recorded',
+        });
         const { failed } = outcomes(RED, status);
 
         const delivery = deliveryFor<Recorded>(RED, node, config, status, {
@@ -31,7 +34,11 @@ export = function register(RED: NodeAPI): void {
             run: async (task, signal) => {
                 status.start();
                 try {
-                    return await runRecord(server.client(), task, { ...attempt, signal, onRetry: ({ attempt: n, attempts }) => status.retrying(n, attempts) });
+                    return await runRecord(server.client(), task, {
+                        ...attempt,
+                        signal,
+                        onRetry: ({ attempt: n, attempts }) => status.retrying(n, attempts),
+                    });
                 } finally {
                     status.end();
                 }

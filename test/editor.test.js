@@ -392,8 +392,22 @@ describe('editor in a browser', function () {
 
     it('speaks German when the browser does', async () => {
         const de = await b.newPage('de');
+        // Node-RED loads a node's script files side by side: the rules arriving last must not matter.
+        await de.route('**/serial-mfg-rules.js*', async (route) => {
+            await new Promise((r) => setTimeout(r, 500));
+            await route.fallback();
+        });
         await de.goto(nr.url);
-        await de.locator('.red-ui-palette-node[data-palette-type="serial-mfg-upload"]').waitFor({ timeout: 30000 });
+        await de
+            .locator('.red-ui-palette-node[data-palette-type="serial-mfg-upload"]')
+            .waitFor({ timeout: 30000 })
+            .catch(async (/** @type {Error} */ e) => {
+                const file = path.join(os.tmpdir(), `serial-mfg-editor-de-failed-${Date.now()}.png`);
+                await de.screenshot({ path: file }).catch(() => {});
+                throw new Error(
+                    `${e.message}\nscreenshot: ${file}\npage errors: ${b.pageErrors.join(' | ')}\nconsole: ${b.consoleLines.slice(-15).join(' | ')}`,
+                );
+            });
         const node = de
             .locator(`${CHART} g.red-ui-flow-node-group`)
             .filter({ has: de.locator('text.red-ui-flow-node-label-text', { hasText: 'serial upload' }) });

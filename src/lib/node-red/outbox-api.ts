@@ -94,7 +94,9 @@ export function registerOutboxApi(RED: NodeAPI): void {
         read,
         guard(async (_req, res) => {
             const views = await Promise.all(registered().map(viewOf));
-            res.json([...views, ...(await Promise.all((await orphans(bases())).map(orphanView)))]);
+            // An orphaned outbox with nothing in it needs no decision: it is not shown.
+            const left = (await Promise.all((await orphans(bases())).map(orphanView))).filter((v) => v.queued.files + v.deadLetter.files > 0);
+            res.json([...views, ...left]);
         }),
     );
 
