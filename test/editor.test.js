@@ -178,6 +178,26 @@ describe('editor in a browser', function () {
         await fresh.waitFor({ state: 'detached' });
     });
 
+    it('offers the record node: its dialog with process, station and the delivery settings, outbox on', async () => {
+        await page
+            .locator('.red-ui-palette-node[data-palette-type="serial-mfg-record"]')
+            .dragTo(page.locator(CHART), { targetPosition: { x: 300, y: 460 } });
+        const fresh = canvasNode('serial record');
+        await fresh.waitFor();
+        assert.strictEqual(await showsInvalid(fresh), true, 'a new record node without a server shows the red triangle');
+        await fresh.dblclick();
+        await page.locator('label[for="node-input-process"]', { hasText: 'Process' }).waitFor();
+        assert.match((await page.getAttribute('#node-input-process', 'placeholder')) ?? '', /msg\.payload\.process/);
+        await page.click('#serial-mfg-record-delivery-toggle');
+        await page.locator('#serial-mfg-record-delivery label[for="node-input-attempts"]').waitFor();
+        assert.equal(await page.inputValue('#node-input-outbox'), 'disk', 'the outbox is on by default');
+        await page.click('#node-dialog-cancel');
+        await page.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+        await fresh.click();
+        await page.keyboard.press('Delete');
+        await fresh.waitFor({ state: 'detached' });
+    });
+
     it('imports the example from Import > Examples, with its server marked as missing a key', async () => {
         await page.click('#red-ui-header-button-sidemenu');
         await page.click('#menu-item-import');
