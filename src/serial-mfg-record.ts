@@ -55,7 +55,7 @@ export = function register(RED: NodeAPI): void {
         async function prepare(msg: Msg): Promise<Work> {
             server.client();
             const { spec, files } = await recordFromMessage(msg.payload, config, new Date());
-            return { kind: 'record', spec, files };
+            return { kind: 'record', spec, files, copyFirst: true };
         }
 
         acceptInOrder(node, delivery, prepare, failed, status);

@@ -199,7 +199,11 @@ describe('serial-mfg-record: one message, one complete process entry', function 
             assert.equal(ok, true, JSON.stringify(msg.error));
         }
         assert.equal(serial.datasetPuts, 2, 'Voltage and Result made once each; Torque existed');
-        assert.equal(serial.requests.filter((/** @type {any} */ r) => r.method === 'GET' && r.path === '/datasets').length, 3, 'each looked up once');
+        // Looked up by name, type and process (as the SDK does) once per server; a missing one is also
+        // looked up by name alone, to tell a dataset of another type from none.
+        const lookups = serial.requests.filter((/** @type {any} */ r) => r.method === 'GET' && r.path === '/datasets');
+        assert.equal(lookups.length, 5, 'each looked up once (twice when missing)');
+        assert.ok(lookups.every((/** @type {any} */ r) => new URL(r.url, 'http://x').searchParams.get('process_id') === PROCESS));
         assert.equal(entries().length, 3);
         assert.ok(entries().every((e) => e.is_complete && e.data.length === 3));
     });
