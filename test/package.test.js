@@ -223,6 +223,21 @@ describe('package as published', function () {
             }
         });
 
+        it('give each node type an icon of its own, in nodes/icons', function () {
+            /** @type {Map<string, string>} */
+            const icons = new Map();
+            for (const type of NODE_TYPES) {
+                const html = fs.readFileSync(path.join(ROOT, PKG['node-red'].nodes[type].replace(/\.js$/, '.html')), 'utf8');
+                if (registeredTypes(html).get(type)) continue;
+                const icon = /\bicon\s*:\s*['"]([^'"]+)['"]/.exec(html)?.[1];
+                assert.ok(icon, `${type}: an icon`);
+                assert.ok(fs.existsSync(path.join(ROOT, 'nodes', 'icons', icon)), `${type}: nodes/icons/${icon}`);
+                icons.set(type, fs.readFileSync(path.join(ROOT, 'nodes', 'icons', icon), 'utf8'));
+            }
+            assert.equal(new Set(icons.values()).size, icons.size, 'no two node types look the same');
+            assert.ok(icons.has('serial-mfg-request'));
+        });
+
         it('share one config node, id "serial-mfg-example-server" named "Serial": importing several leaves one server to configure', function () {
             const configs = examples().map(({ file, nodes }) => ({ file, cfg: nodes.filter((n) => n.type === 'serial-mfg-config') }));
             for (const { file, cfg } of configs) {
