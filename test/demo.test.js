@@ -12,6 +12,7 @@ const { startStandIn } = require('../harness/serial-stand-in');
 const { freePort } = require('../harness/nodered');
 const { API_KEY, SECRETS } = require('./support/secrets');
 const { scan } = require('./support/leak-guard');
+const { unavailable, openBrowser } = require('./support/browser');
 const { DEMO_KEY, DEFAULT_STAND_IN_PORT, demoDir } = require('../scripts/demo');
 const { demoFlow, mergeDemo, DEMO_TAB_ID, DEMO_SERVER_ID } = require('../scripts/demo-flows');
 
@@ -165,6 +166,34 @@ describe('the demo (npm start)', function () {
         assert.ok(ids.includes('user-tab-1') && ids.includes('user-inject-1'), "the user's tab and node are still there");
         assert.equal(flows.find((/** @type {any} */ n) => n.id === 'user-inject-1').name, 'mine');
         assert.equal(flows.find((/** @type {any} */ n) => n.id === DEMO_SERVER_ID).baseUrl, `http://127.0.0.1:${port}`);
+    });
+
+    it('shows the upload in the debug sidebar of an editor opened after the start (chromium)', async function () {
+        const reason = unavailable();
+        if (reason) {
+            if (process.env.CI) throw new Error(`browser test cannot run under CI: ${reason}`);
+            this.skip();
+        }
+        const { dir, env } = await demoEnv();
+        dirs.push(dir);
+        const demo = startDemo(env, ['--port', String(await freePort())]);
+        /** @type {Awaited<ReturnType<typeof openBrowser>> | undefined} */
+        let b;
+        try {
+            const [, url] = await demo.waitFor(/Node-RED editor: (http:\/\/127\.0\.0\.1:\d+)\//);
+            await demo.waitFor(/Press Ctrl-C to stop\./);
+            b = await openBrowser({ locale: 'en-US' });
+            await b.page.goto(url);
+            await b.page.click('#red-ui-tab-debug-link-button');
+            // The first upload happened before the page existed: what shows is the one its opening caused.
+            await b.page.locator('.red-ui-debug-msg', { hasText: 'File-storage object' }).first().waitFor({ timeout: 30000 });
+            await demo.waitFor(/An editor opened: pressed the inject node again\. Upload node: uploaded/);
+        } finally {
+            await b?.browser.close();
+            demo.child.kill('SIGINT');
+            await demo.exited;
+        }
+        scan('demo output', demo.output());
     });
 
     it('says which variable to set when the stand-in port is taken', async function () {
