@@ -178,6 +178,26 @@ describe('editor in a browser', function () {
         await fresh.waitFor({ state: 'detached' });
     });
 
+    it('offers the record node: its dialog with process, station and the delivery settings, outbox on', async () => {
+        await page
+            .locator('.red-ui-palette-node[data-palette-type="serial-mfg-record"]')
+            .dragTo(page.locator(CHART), { targetPosition: { x: 300, y: 460 } });
+        const fresh = canvasNode('serial record');
+        await fresh.waitFor();
+        assert.strictEqual(await showsInvalid(fresh), true, 'a new record node without a server shows the red triangle');
+        await fresh.dblclick();
+        await page.locator('label[for="node-input-process"]', { hasText: 'Process' }).waitFor();
+        assert.match((await page.getAttribute('#node-input-process', 'placeholder')) ?? '', /msg\.payload\.process/);
+        await page.click('#serial-mfg-record-delivery-toggle');
+        await page.locator('#serial-mfg-record-delivery label[for="node-input-attempts"]').waitFor();
+        assert.equal(await page.inputValue('#node-input-outbox'), 'disk', 'the outbox is on by default');
+        await page.click('#node-dialog-cancel');
+        await page.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+        await fresh.click();
+        await page.keyboard.press('Delete');
+        await fresh.waitFor({ state: 'detached' });
+    });
+
     it('imports the example from Import > Examples, with its server marked as missing a key', async () => {
         await page.click('#red-ui-header-button-sidemenu');
         await page.click('#menu-item-import');
@@ -392,8 +412,22 @@ describe('editor in a browser', function () {
 
     it('speaks German when the browser does', async () => {
         const de = await b.newPage('de');
+        // Node-RED loads a node's script files side by side: the rules arriving last must not matter.
+        await de.route('**/serial-mfg-rules.js*', async (route) => {
+            await new Promise((r) => setTimeout(r, 500));
+            await route.fallback();
+        });
         await de.goto(nr.url);
-        await de.locator('.red-ui-palette-node[data-palette-type="serial-mfg-upload"]').waitFor({ timeout: 30000 });
+        await de
+            .locator('.red-ui-palette-node[data-palette-type="serial-mfg-upload"]')
+            .waitFor({ timeout: 30000 })
+            .catch(async (/** @type {Error} */ e) => {
+                const file = path.join(os.tmpdir(), `serial-mfg-editor-de-failed-${Date.now()}.png`);
+                await de.screenshot({ path: file }).catch(() => {});
+                throw new Error(
+                    `${e.message}\nscreenshot: ${file}\npage errors: ${b.pageErrors.join(' | ')}\nconsole: ${b.consoleLines.slice(-15).join(' | ')}`,
+                );
+            });
         const node = de
             .locator(`${CHART} g.red-ui-flow-node-group`)
             .filter({ has: de.locator('text.red-ui-flow-node-label-text', { hasText: 'serial upload' }) });

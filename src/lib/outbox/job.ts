@@ -85,3 +85,16 @@ export async function copyInto(source: FileSource, target: string, signal: Abort
         await close(fd);
     }
 }
+
+/** How much one outbox may hold. */
+export interface OutboxLimits {
+    maxFiles: number;
+    maxBytes: number;
+}
+
+/** A job just added, and what of its message it could not keep. */
+export interface Added {
+    job: Job;
+    /** Message properties left out of the job (too large, or not serialisable). */
+    omitted: string[];
+}

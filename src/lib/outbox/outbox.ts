@@ -3,7 +3,9 @@ import path from 'path';
 import { SerialError } from '../errors/serial-error';
 import { fileRangeSource } from '../source/sources';
 import { FolderSync, headerLine, JOB_ID, JobHeader, newJobId, rename, StoredFile, unlink, writeSynced } from './files';
-import { copyInto, embeddedSource, Job, Journal, memorySource, namesOf, readAll, Work } from './job';
+import { Added, copyInto, embeddedSource, Job, Journal, memorySource, namesOf, OutboxLimits, readAll, Work } from './job';
+
+export type { OutboxLimits } from './job';
 import { quarantine } from './dead-letter';
 import { loadJobs } from './load';
 import { OutboxLock } from './lock';
@@ -25,21 +27,10 @@ import { snapshotMessage } from './snapshot';
  * copied after: until its copy is in, the job reads the user's file, checked to be the one the
  * message named (a crash meanwhile copies it again after the restart, or reports FILE_CHANGED).
  */
-export interface OutboxLimits {
-    maxFiles: number;
-    maxBytes: number;
-}
-
 /** Files up to this size travel inside the job file: one write, one sync, one rename, one delete. */
 export const EMBED_LIMIT = 1024 * 1024;
 /** Bytes of queued jobs kept in memory as well, so that the upload needs no read back. */
 const MEMORY_BUDGET = 32 * 1024 * 1024;
-
-export interface Added {
-    job: Job;
-    /** Message properties left out of the job (too large, or not serialisable). */
-    omitted: string[];
-}
 
 function unwritable(dir: string, err: unknown): SerialError {
     return new SerialError('OUTBOX_UNWRITABLE', { params: { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) } });

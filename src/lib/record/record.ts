@@ -63,8 +63,9 @@ function finite(v: unknown, field: string): number | undefined {
     return v;
 }
 
+/** Unknown properties are refused (a typo must not drop a value); one set to undefined counts as absent, as in JSON. */
 function known(obj: Record<string, unknown>, field: string, keys: string[]): void {
-    const extra = Object.keys(obj).filter((k) => !keys.includes(k));
+    const extra = Object.keys(obj).filter((k) => !keys.includes(k) && obj[k] !== undefined);
     if (extra.length) throw invalid(field, 'unknownKeys', { keys: extra.join(', ') });
 }
 
@@ -100,7 +101,10 @@ async function itemOf(raw: unknown, field: string, files: FileSource[]): Promise
     }
     if (typeof v === 'string') {
         known(raw, field, ['value', 'expected']);
-        return { type: 'TEXT', item: { value: text(v, `${field}.value`, true, 10_000), expected: text(raw.expected, `${field}.expected`, false, 10_000) } };
+        return {
+            type: 'TEXT',
+            item: { value: text(v, `${field}.value`, true, 10_000), expected: text(raw.expected, `${field}.expected`, false, 10_000) },
+        };
     }
     if (typeof v === 'boolean') {
         known(raw, field, ['value', 'expected']);
@@ -114,7 +118,11 @@ async function itemOf(raw: unknown, field: string, files: FileSource[]): Promise
  * A message's payload as a record, checked whole before any request: INVALID_RECORD names the field.
  * Files are measured now (a path must exist and be a regular file), and become the job's files.
  */
-export async function recordFromMessage(payload: unknown, node: { process: string; station: string }, arrival: Date): Promise<{ spec: RecordSpec; files: FileSource[] }> {
+export async function recordFromMessage(
+    payload: unknown,
+    node: { process: string; station: string },
+    arrival: Date,
+): Promise<{ spec: RecordSpec; files: FileSource[] }> {
     if (!isObject(payload)) throw invalid('msg.payload', 'notObject');
     known(payload, 'msg.payload', ['identifier', 'process', 'station', 'operator', 'timestamp', 'pass', 'cycleTime', 'data']);
     const spec: RecordSpec = {

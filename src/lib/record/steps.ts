@@ -105,12 +105,13 @@ export async function runRecord(client: SerialClient, task: Task, options: Recor
         if (other) throw new SerialError('DATASET_MISMATCH', { params: { name: datum.name, type: datum.type, existing: other.type } });
         const first = datum.items[0];
         const limits = datum.type === 'NUMERICAL' ? { unit: datum.unit, usl: first.usl, lsl: first.lsl } : {};
-        const made = (await call('PUT', '/datasets', { body: { name: datum.name, type: datum.type, process_id: spec.process, ...limits } })) as { id: string };
+        const made = (await call('PUT', '/datasets', { body: { name: datum.name, type: datum.type, process_id: spec.process, ...limits } })) as {
+            id: string;
+        };
         return { id: String(made.id), created: true };
     }
 
-    const fileOf = (index: number) =>
-        step<FileStorage>(`file:${index}`, async () => (await client.upload(task.files[index], { ...options })).value);
+    const fileOf = (index: number) => step<FileStorage>(`file:${index}`, async () => (await client.upload(task.files[index], { ...options })).value);
 
     // What can start at once: the unit, every dataset, every file.
     const unit = unitOf(spec.identifier, 'identifier');
@@ -141,7 +142,13 @@ export async function runRecord(client: SerialClient, task: Task, options: Recor
                 const stored = await uploads[g][i]!;
                 body = { type: d.type, dataset_id: dataset.id, file_id: stored.name, file_name: task.files[item.file!].filename };
             } else if (d.type === 'NUMERICAL') {
-                body = { type: d.type, dataset_id: dataset.id, value: item.value, ...(item.usl !== undefined ? { usl: item.usl } : {}), ...(item.lsl !== undefined ? { lsl: item.lsl } : {}) };
+                body = {
+                    type: d.type,
+                    dataset_id: dataset.id,
+                    value: item.value,
+                    ...(item.usl !== undefined ? { usl: item.usl } : {}),
+                    ...(item.lsl !== undefined ? { lsl: item.lsl } : {}),
+                };
             } else {
                 const expected = item.expected ?? (d.type === 'BOOLEAN' ? true : undefined);
                 body = { type: d.type, dataset_id: dataset.id, value: item.value, ...(expected !== undefined ? { expected_value: expected } : {}) };
@@ -157,15 +164,23 @@ export async function runRecord(client: SerialClient, task: Task, options: Recor
         if (dataset.created) {
             await step(`componentLink:${g}`, () =>
                 call('PUT', '/components/links', {
-                    body: { parent_component_id: parent.component_id, child_component_id: child.component_id, dataset_id: dataset.id, process_id: spec.process },
+                    body: {
+                        parent_component_id: parent.component_id,
+                        child_component_id: child.component_id,
+                        dataset_id: dataset.id,
+                        process_id: spec.process,
+                    },
                 }).then(() => true),
             );
         }
         await step(`link:${g}:${i}`, () =>
             call('PUT', '/components/instances/links', {
                 body: {
-                    parent_component_instance_id: parent.id, child_component_instance_id: child.id, dataset_id: dataset.id,
-                    process_entry_id: entry.id, break_prior_links: item.breakPriorLinks === true,
+                    parent_component_instance_id: parent.id,
+                    child_component_instance_id: child.id,
+                    dataset_id: dataset.id,
+                    process_entry_id: entry.id,
+                    break_prior_links: item.breakPriorLinks === true,
                 },
             }).then(() => true),
         );
@@ -174,7 +189,11 @@ export async function runRecord(client: SerialClient, task: Task, options: Recor
     await Promise.all(spec.data.flatMap((d, g) => d.items.map((item, i) => datum(d, g, item, i))));
     const submitted = await step('submit', () =>
         call('PATCH', entryPath, {
-            body: { is_complete: true, ...(spec.pass !== undefined ? { is_pass: spec.pass } : {}), ...(spec.cycleTime !== undefined ? { cycle_time: spec.cycleTime } : {}) },
+            body: {
+                is_complete: true,
+                ...(spec.pass !== undefined ? { is_pass: spec.pass } : {}),
+                ...(spec.cycleTime !== undefined ? { cycle_time: spec.cycleTime } : {}),
+            },
         }),
     );
     const files: Record<string, FileStorage[]> = {};
