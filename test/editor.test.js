@@ -510,7 +510,7 @@ describe('editor in a browser', function () {
         }, where);
 
     for (const locale of ['en-US', 'de']) {
-        it(`shows the server dialog, the outbox folder and the help unclipped (${locale})`, async () => {
+        it(`shows every dialog, the outbox folder and the help unclipped (${locale})`, async () => {
             // English on the page of the journey; German on a page of its own.
             const own = locale !== 'en-US';
             const p = own ? await b.newPage(locale) : page;
@@ -539,6 +539,23 @@ describe('editor in a browser', function () {
                 await p.locator('#node-config-dialog-cancel').waitFor({ state: 'detached' });
                 await p.click('#node-dialog-cancel');
                 await p.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+
+                // The request and record dialogs, each on a node dropped from the palette (and removed again).
+                for (const type of ['serial-mfg-request', 'serial-mfg-record']) {
+                    await p
+                        .locator(`.red-ui-palette-node[data-palette-type="${type}"]`)
+                        .dragTo(p.locator(CHART), { targetPosition: { x: 320, y: 520 } });
+                    await p.evaluate(() => {
+                        const RED = /** @type {any} */ (globalThis).RED;
+                        RED.editor.edit(RED.view.selection().nodes[0]);
+                    });
+                    await p.locator(`#${type}-delivery-toggle`).click();
+                    await p.locator(`#${type}-delivery label[for="node-input-attempts"]`).waitFor();
+                    assert.deepStrictEqual(await clipped(p, 'tray'), [], `${type} dialog`);
+                    await p.click('#node-dialog-cancel');
+                    await p.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+                    await p.keyboard.press('Delete');
+                }
 
                 // Nothing selected, so the Help sidebar keeps the type shown below.
                 await p.evaluate(() => /** @type {any} */ (globalThis).RED.view.select(''));
