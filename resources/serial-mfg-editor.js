@@ -160,7 +160,8 @@
                 ) +
                 row(
                     'outboxDir',
-                    '<input type="text" id="node-input-outboxDir" style="width:calc(100% - 180px);" ' +
+                    // A line of its own below the label: the placeholder names the whole default path, /<node id>/ included.
+                    '<input type="text" id="node-input-outboxDir" style="width:100%; margin-top:4px;" ' +
                         'data-i18n="[placeholder]' +
                         I18N +
                         'placeholder.outboxDir">',
