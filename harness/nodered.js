@@ -34,6 +34,7 @@ function freePort() {
  * @param {boolean} [opts.linkPackage] symlink this project into userDir/node_modules (default true)
  * @param {unknown[]} [opts.flows]     flows.json to start with
  * @param {Record<string, unknown>} [opts.settings] extra settings.js entries (JSON-able)
+ * @param {string} [opts.settingsCode] JavaScript appended to settings.js, for entries that are functions
  * @param {Record<string, string>} [opts.env]
  * @param {(line: string) => void} [opts.onLog]  each line Node-RED prints
  * @param {string[]} [opts.nodeArgs]   extra arguments for Node.js (e.g. --max-old-space-size)
@@ -60,7 +61,10 @@ async function startNodeRed(opts = {}) {
         telemetry: { enabled: false },
         ...opts.settings,
     };
-    fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
+    fs.writeFileSync(
+        path.join(userDir, 'settings.js'),
+        `module.exports = ${JSON.stringify(settings, null, 2)};\n${opts.settingsCode ? `${opts.settingsCode}\n` : ''}`,
+    );
 
     const child = spawn(
         opts.nodeBin ?? process.execPath,
@@ -164,26 +168,37 @@ async function startNodeRed(opts = {}) {
             return res.json();
         },
         /**
-         * Follows node statuses as the editor does, over the admin websocket (/comms).
-         * @param {(id: string, status: {text?: string, fill?: string, shape?: string}) => void} onStatus
+         * Follows what the editor sees over the admin websocket (/comms): one topic (MQTT-style `#` allowed).
+         * @param {string} topic e.g. 'status/#' or 'debug'
+         * @param {(topic: string, data: any) => void} onEvent
          * @returns {Promise<() => void>} resolves once subscribed; call the result to stop
          */
-        watchStatus(onStatus) {
+        watchComms(topic, onEvent) {
             const editorApi = path.dirname(require.resolve('@node-red/editor-api/package.json'));
             const WebSocket = require(require.resolve('ws', { paths: [editorApi] }));
             const socket = new WebSocket(`ws://127.0.0.1:${port}/comms`);
             socket.on('message', (/** @type {Buffer} */ data) => {
                 for (const event of [].concat(JSON.parse(String(data)))) {
-                    const { topic, data: status } = /** @type {any} */ (event);
-                    if (typeof topic === 'string' && topic.startsWith('status/')) onStatus(topic.slice(7), status ?? {});
+                    const { topic: t, data: payload } = /** @type {any} */ (event);
+                    if (typeof t === 'string') onEvent(t, payload);
                 }
             });
             return new Promise((resolve, reject) => {
                 socket.once('error', reject);
                 socket.once('open', () => {
-                    socket.send(JSON.stringify({ subscribe: 'status/#' }));
+                    socket.send(JSON.stringify({ subscribe: topic }));
                     resolve(() => socket.close());
                 });
+            });
+        },
+        /**
+         * Follows node statuses as the editor does, over the admin websocket (/comms).
+         * @param {(id: string, status: {text?: string, fill?: string, shape?: string}) => void} onStatus
+         * @returns {Promise<() => void>} resolves once subscribed; call the result to stop
+         */
+        watchStatus(onStatus) {
+            return runtime.watchComms('status/#', (topic, status) => {
+                if (topic.startsWith('status/')) onStatus(topic.slice(7), status ?? {});
             });
         },
         /** Presses an inject node's button. */

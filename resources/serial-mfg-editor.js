@@ -8,7 +8,11 @@
     if (window.SerialMfgEditor) {
         return;
     }
-    var R = window.SerialMfgRules;
+    // Node-RED loads a node's <script src> files side by side, in whichever order they arrive: the
+    // rules may not be there yet when this file runs, so they are looked up when used, never here.
+    function rules() {
+        return window.SerialMfgRules;
+    }
     var SHARED = 'node-red-contrib-serial-mfg/serial-mfg-config:serial-mfg-config.';
 
     /** A text of the shared catalog (errors, delivery labels, what every node says). */
@@ -17,14 +21,14 @@
     }
 
     function isEnvVar(v) {
-        return R.options.ENV_VAR.test(String(v).trim());
+        return rules().options.ENV_VAR.test(String(v).trim());
     }
 
     /** A validator for a number option: its limits, as the runtime clamps to them. */
     function numberValidator(option, label) {
         return function (v, opt) {
             // undefined: a flow written without this option, which the runtime reads as the default.
-            if (v === undefined || isEnvVar(v) || R.options.numberInRange(option, v)) {
+            if (v === undefined || isEnvVar(v) || rules().options.numberInRange(option, v)) {
                 return true;
             }
             return opt
@@ -51,7 +55,7 @@
      * adds to an option's entry (a validator of its own, a label for the messages).
      */
     function defaults(type, overrides) {
-        var set = R.options.NODE_OPTIONS[type];
+        var set = rules().options.NODE_OPTIONS[type];
         var out = {};
         overrides = overrides || {};
         Object.keys(set).forEach(function (key) {
@@ -147,14 +151,17 @@
                 row(
                     'outbox',
                     '<select id="node-input-outbox" style="width:calc(100% - 180px);">' +
-                        R.options.OUTBOX_MODES.map(function (mode) {
-                            return '<option value="' + mode + '" data-i18n="' + I18N + 'outbox.' + mode + '"></option>';
-                        }).join('') +
+                        rules()
+                            .options.OUTBOX_MODES.map(function (mode) {
+                                return '<option value="' + mode + '" data-i18n="' + I18N + 'outbox.' + mode + '"></option>';
+                            })
+                            .join('') +
                         '</select>',
                 ) +
                 row(
                     'outboxDir',
-                    '<input type="text" id="node-input-outboxDir" style="width:calc(100% - 180px);" ' +
+                    // A line of its own below the label: the placeholder names the whole default path, /<node id>/ included.
+                    '<input type="text" id="node-input-outboxDir" style="width:100%; margin-top:4px;" ' +
                         'data-i18n="[placeholder]' +
                         I18N +
                         'placeholder.outboxDir">',
@@ -200,7 +207,7 @@
 
     /** The Delivery section's behaviour: closed unless something in it differs from the default. */
     function prepareDelivery(node, type) {
-        var set = R.options.NODE_OPTIONS[type];
+        var set = rules().options.NODE_OPTIONS[type];
         var section = $('#' + type + '-delivery');
         var caret = $('#' + type + '-delivery-toggle i');
         ['attempts', 'outboxMaxFiles', 'outboxMaxSize'].forEach(function (key) {
@@ -255,6 +262,7 @@
         prepareDelivery: prepareDelivery,
         fillMissing: fillMissing,
         parseHttpUrl: parseHttpUrl,
-        rules: R,
     };
+    // The rules as they are once every script of the node has loaded (see rules() above).
+    Object.defineProperty(window.SerialMfgEditor, 'rules', { get: rules });
 })();

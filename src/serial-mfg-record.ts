@@ -1,12 +1,11 @@
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { deliveryFor } from './lib/node-red/delivery';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { acceptInOrder, deliveryFor } from './lib/node-red/delivery';
 import { statusTexts } from './lib/node-red/i18n';
 import { outcomes, reporting } from './lib/node-red/outcome';
 import { serverOf } from './lib/node-red/server';
 import { ActivityStatus } from './lib/node-red/status';
 import { attemptOptions, readOptions } from './lib/options/read';
 import type { Msg } from './lib/outbox/delivery';
-import { InOrder } from './lib/outbox/in-order';
 import type { Work } from './lib/outbox/job';
 import { recordFromMessage } from './lib/record/record';
 import { Recorded, runRecord } from './lib/record/steps';
@@ -19,7 +18,10 @@ export = function register(RED: NodeAPI): void {
         const config = readOptions(RECORD_OPTIONS, def);
         const server = serverOf(RED, config.server);
         const attempt = attemptOptions(config);
-        const status = new ActivityStatus((s) => node.status(s), statusTexts(RED, 'serial-mfg-record'), { working: 'status.recording', done: 'status.recorded' });
+        const status = new ActivityStatus((s) => node.status(s), statusTexts(RED, 'serial-mfg-record'), {
+            working: 'status.recording',
+            done: 'status.recorded',
+        });
         const { failed } = outcomes(RED, status);
 
         const delivery = deliveryFor<Recorded>(RED, node, config, status, {
@@ -31,7 +33,11 @@ export = function register(RED: NodeAPI): void {
             run: async (task, signal) => {
                 status.start();
                 try {
-                    return await runRecord(server.client(), task, { ...attempt, signal, onRetry: ({ attempt: n, attempts }) => status.retrying(n, attempts) });
+                    return await runRecord(server.client(), task, {
+                        ...attempt,
+                        signal,
+                        onRetry: ({ attempt: n, attempts }) => status.retrying(n, attempts),
+                    });
                 } finally {
                     status.end();
                 }
@@ -49,22 +55,10 @@ export = function register(RED: NodeAPI): void {
         async function prepare(msg: Msg): Promise<Work> {
             server.client();
             const { spec, files } = await recordFromMessage(msg.payload, config, new Date());
-            return { kind: 'record', spec, files };
+            return { kind: 'record', spec, files, copyFirst: true };
         }
 
-        // Records are checked side by side but start one after another, in the order they came.
-        const arrivals = new InOrder();
-        node.on('input', (msg: NodeMessageInFlow, send, done) => {
-            const m = msg as Msg;
-            arrivals.add(prepare(m), (work) => delivery.admit(work, m, send, done)).catch((e) => failed(m, e, done));
-        });
-
-        node.on('close', (_removed: boolean, done: () => void) => {
-            delivery.close().finally(() => {
-                status.clear();
-                done();
-            });
-        });
+        acceptInOrder(node, delivery, prepare, failed, status);
     }
 
     RED.nodes.registerType('serial-mfg-record', SerialMfgRecordNode);

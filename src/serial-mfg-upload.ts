@@ -1,6 +1,6 @@
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { SerialError } from './lib/errors/serial-error';
-import { deliveryFor } from './lib/node-red/delivery';
+import { acceptInOrder, deliveryFor } from './lib/node-red/delivery';
 import { sharedCatalog, statusTexts } from './lib/node-red/i18n';
 import { outcomes, reporting } from './lib/node-red/outcome';
 import { evaluate } from './lib/node-red/properties';
@@ -8,7 +8,6 @@ import { serverOf } from './lib/node-red/server';
 import { ActivityStatus } from './lib/node-red/status';
 import { attemptOptions, readOptions } from './lib/options/read';
 import type { Work } from './lib/outbox/job';
-import { InOrder } from './lib/outbox/in-order';
 import type { Msg } from './lib/outbox/delivery';
 import { UPLOAD_OPTIONS } from './lib/rules/options';
 import type { FileStorage } from './lib/serial/file-storage';
@@ -65,19 +64,7 @@ export = function register(RED: NodeAPI): void {
             return { kind: 'upload', spec: {}, files: [source] };
         }
 
-        // Messages are prepared side by side but admitted one after another, in the order they came.
-        const arrivals = new InOrder();
-        node.on('input', (msg: NodeMessageInFlow, send, done) => {
-            const m = msg as Msg;
-            arrivals.add(prepare(m), (work) => delivery.admit(work, m, send, done)).catch((e) => failed(m, e, done));
-        });
-
-        node.on('close', (_removed: boolean, done: () => void) => {
-            delivery.close().finally(() => {
-                status.clear();
-                done();
-            });
-        });
+        acceptInOrder(node, delivery, prepare, failed, status);
     }
 
     RED.nodes.registerType('serial-mfg-upload', SerialMfgUploadNode);

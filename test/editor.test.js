@@ -115,7 +115,7 @@ describe('editor in a browser', function () {
     afterEach(async function () {
         if (this.currentTest?.state === 'failed' && page) {
             broken = true;
-            const file = path.join(os.tmpdir(), `serial-mfg-editor-failed-${Date.now()}.png`);
+            const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'serial-mfg-editor-failed-')), 'screenshot.png');
             await page.screenshot({ path: file }).catch(() => {});
             console.log(`    screenshot of the failure: ${file}`);
         }
@@ -173,6 +173,26 @@ describe('editor in a browser', function () {
         await fresh.waitFor();
         assert.strictEqual(await showsInvalid(fresh), true, 'a new node without a server shows the red triangle');
         // Not part of the example flow: remove it again (it is still selected after the drop).
+        await fresh.click();
+        await page.keyboard.press('Delete');
+        await fresh.waitFor({ state: 'detached' });
+    });
+
+    it('offers the record node: its dialog with process, station and the delivery settings, outbox on', async () => {
+        await page
+            .locator('.red-ui-palette-node[data-palette-type="serial-mfg-record"]')
+            .dragTo(page.locator(CHART), { targetPosition: { x: 300, y: 460 } });
+        const fresh = canvasNode('serial record');
+        await fresh.waitFor();
+        assert.strictEqual(await showsInvalid(fresh), true, 'a new record node without a server shows the red triangle');
+        await fresh.dblclick();
+        await page.locator('label[for="node-input-process"]', { hasText: 'Process' }).waitFor();
+        assert.match((await page.getAttribute('#node-input-process', 'placeholder')) ?? '', /msg\.payload\.process/);
+        await page.click('#serial-mfg-record-delivery-toggle');
+        await page.locator('#serial-mfg-record-delivery label[for="node-input-attempts"]').waitFor();
+        assert.equal(await page.inputValue('#node-input-outbox'), 'disk', 'the outbox is on by default');
+        await page.click('#node-dialog-cancel');
+        await page.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
         await fresh.click();
         await page.keyboard.press('Delete');
         await fresh.waitFor({ state: 'detached' });
@@ -427,8 +447,22 @@ describe('editor in a browser', function () {
 
     it('speaks German when the browser does', async () => {
         const de = await b.newPage('de');
+        // Node-RED loads a node's script files side by side: the rules arriving last must not matter.
+        await de.route('**/serial-mfg-rules.js*', async (route) => {
+            await new Promise((r) => setTimeout(r, 500));
+            await route.fallback();
+        });
         await de.goto(nr.url);
-        await de.locator('.red-ui-palette-node[data-palette-type="serial-mfg-upload"]').waitFor({ timeout: 30000 });
+        await de
+            .locator('.red-ui-palette-node[data-palette-type="serial-mfg-upload"]')
+            .waitFor({ timeout: 30000 })
+            .catch(async (/** @type {Error} */ e) => {
+                const file = path.join(os.tmpdir(), `serial-mfg-editor-de-failed-${Date.now()}.png`);
+                await de.screenshot({ path: file }).catch(() => {});
+                throw new Error(
+                    `${e.message}\nscreenshot: ${file}\npage errors: ${b.pageErrors.join(' | ')}\nconsole: ${b.consoleLines.slice(-15).join(' | ')}`,
+                );
+            });
         const node = de
             .locator(`${CHART} g.red-ui-flow-node-group`)
             .filter({ has: de.locator('text.red-ui-flow-node-label-text', { hasText: 'serial upload' }) });
@@ -468,6 +502,120 @@ describe('editor in a browser', function () {
         );
         await de.close();
     });
+
+    /**
+     * What a person cannot read in full in the open edit tray and the Help sidebar: labels and checkbox texts
+     * cut off (wider than their box, or past the end of their form row), placeholders wider than their input,
+     * help content wider than the sidebar.
+     * @param {import('playwright-core').Page} p
+     * @param {'tray' | 'help'} where
+     */
+    const clipped = (p, where) =>
+        p.evaluate((where) => {
+            const found = [];
+            const canvas = document.createElement('canvas').getContext('2d');
+            const visible = (/** @type {HTMLElement} */ el) => el.offsetParent !== null && el.getClientRects().length > 0;
+            const tray = where === 'tray' ? document.querySelector('.red-ui-tray:last-of-type .red-ui-tray-body') : null;
+            for (const el of /** @type {NodeListOf<HTMLElement>} */ (tray?.querySelectorAll('.form-row label, .form-row button') ?? [])) {
+                if (!visible(el) || !el.textContent?.trim()) continue;
+                const box = el.getBoundingClientRect();
+                const row = /** @type {HTMLElement} */ (el.closest('.form-row')).getBoundingClientRect();
+                if (el.scrollWidth > el.clientWidth + 1 || box.right > row.right + 1) found.push(`label "${el.textContent.trim()}"`);
+            }
+            for (const el of /** @type {NodeListOf<HTMLInputElement>} */ (tray?.querySelectorAll('input[placeholder]') ?? [])) {
+                if (!visible(el) || !el.placeholder || !canvas) continue;
+                const style = getComputedStyle(el);
+                canvas.font = style.font;
+                const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+                if (canvas.measureText(el.placeholder).width > room + 1) found.push(`placeholder "${el.placeholder}"`);
+            }
+            const help = where === 'help' ? document.querySelectorAll('.red-ui-help, .red-ui-help *') : [];
+            for (const el of /** @type {HTMLElement[]} */ ([...help])) {
+                if (!visible(el) || el.children.length) continue;
+                // A leaf (a word, a code span) reaching past the help panel's edge.
+                const box = el.getBoundingClientRect();
+                const panel = /** @type {HTMLElement} */ (document.querySelector('#red-ui-sidebar-content')).getBoundingClientRect();
+                if (box.right > panel.right + 1 || box.left < panel.left - 1) {
+                    found.push(
+                        `help ${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 40)}" (${Math.round(box.right - panel.right)} px)`,
+                    );
+                }
+            }
+            return found;
+        }, where);
+
+    for (const locale of ['en-US', 'de']) {
+        it(`shows every dialog, the outbox folder and the help unclipped (${locale})`, async () => {
+            // English on the page of the journey; German on a page of its own.
+            const own = locale !== 'en-US';
+            const p = own ? await b.newPage(locale) : page;
+            try {
+                if (own) {
+                    await p.goto(nr.url);
+                    await p.locator('.red-ui-palette-node[data-palette-type="serial-mfg-upload"]').waitFor({ timeout: 30000 });
+                }
+                const node = p
+                    .locator(`${CHART} g.red-ui-flow-node-group`)
+                    .filter({ has: p.locator('text.red-ui-flow-node-label-text', { hasText: 'serial upload' }) });
+                await node.dblclick();
+                // The upload node's delivery settings hold the outbox folder; its placeholder names the node's own folder.
+                await p.click('#serial-mfg-upload-delivery-toggle');
+                const folder = p.locator('#node-input-outboxDir');
+                await folder.waitFor();
+                assert.match((await folder.getAttribute('placeholder')) ?? '', /\/<[^>]+>\/$/, 'the placeholder ends in /<node id>/');
+                assert.deepStrictEqual(await clipped(p, 'tray'), [], 'upload dialog');
+
+                await p.locator('#node-input-btn-server-edit').click();
+                await p.locator('#node-config-serial-mfg-test').waitFor();
+                const allowHttp = p.locator('label[for="node-config-input-allowHttp"]');
+                assert.match(await allowHttp.innerText(), locale === 'de' ? /HTTP/ : /^Allow unencrypted HTTP to non-local hosts$/);
+                assert.deepStrictEqual(await clipped(p, 'tray'), [], 'server dialog');
+                await p.click('#node-config-dialog-cancel');
+                await p.locator('#node-config-dialog-cancel').waitFor({ state: 'detached' });
+                await p.click('#node-dialog-cancel');
+                await p.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+
+                // The request and record dialogs, each on a node dropped from the palette (and removed again).
+                for (const type of ['serial-mfg-request', 'serial-mfg-record']) {
+                    await p
+                        .locator(`.red-ui-palette-node[data-palette-type="${type}"]`)
+                        .dragTo(p.locator(CHART), { targetPosition: { x: 320, y: 520 } });
+                    await p.evaluate(() => {
+                        const RED = /** @type {any} */ (globalThis).RED;
+                        RED.editor.edit(RED.view.selection().nodes[0]);
+                    });
+                    await p.locator(`#${type}-delivery-toggle`).click();
+                    await p.locator(`#${type}-delivery label[for="node-input-attempts"]`).waitFor();
+                    assert.deepStrictEqual(await clipped(p, 'tray'), [], `${type} dialog`);
+                    await p.click('#node-dialog-cancel');
+                    await p.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+                    await p.keyboard.press('Delete');
+                }
+
+                // Nothing selected, so the Help sidebar keeps the type shown below.
+                await p.evaluate(() => /** @type {any} */ (globalThis).RED.view.select(''));
+                await p.click('#red-ui-tab-help-link-button');
+                for (const type of ['serial-mfg-config', 'serial-mfg-upload', 'serial-mfg-request', 'serial-mfg-record']) {
+                    await p.evaluate((t) => /** @type {any} */ (globalThis).RED.sidebar.help.show(t), type);
+                    await p.waitForFunction((t) => {
+                        const RED = /** @type {any} */ (globalThis).RED;
+                        const def = RED.nodes.registry.getNodeType(t);
+                        const label = typeof def.paletteLabel === 'function' ? def.paletteLabel.call(def) : def.paletteLabel || t;
+                        return document.querySelector('.red-ui-help h1, .red-ui-help .red-ui-help-title')?.textContent?.trim() === label;
+                    }, type);
+                    await p.locator('.red-ui-help h3').first().waitFor();
+                    assert.deepStrictEqual(await clipped(p, 'help'), [], `${type} help`);
+                }
+            } catch (err) {
+                const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'serial-mfg-editor-failed-')), `${locale}.png`);
+                await p.screenshot({ path: file }).catch(() => {});
+                console.log(`    screenshot of the failure: ${file}\n    page errors: ${b.pageErrors.join('\n')}`);
+                throw err;
+            } finally {
+                if (own) await p.close();
+            }
+        });
+    }
 
     it('left no errors in the page and asked nothing of the internet', () => {
         assert.deepStrictEqual(b.pageErrors, []);

@@ -209,6 +209,7 @@ describe('the outbox panel and what the outbox does with trouble', function () {
         await until(async () => (await entry('gone1'))?.queued.files === 2 && (await entry('gone2'))?.queued.files === 1, 10000, 'queued');
         await unload();
         await flow(['keeper']); // gone1 and gone2 were deleted from the flow
+        fs.mkdirSync(path.join(base, 'emptied', 'jobs'), { recursive: true }); // an orphan with nothing left: not shown
         const orphaned = (await list()).filter((/** @type {any} */ e) => e.state === 'orphaned');
         assert.deepEqual(orphaned.map((/** @type {any} */ e) => [e.id, e.queued.files, e.name]).sort(), [
             ['gone1', 2, 'station gone1'],

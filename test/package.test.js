@@ -149,6 +149,17 @@ describe('package as published', function () {
             assert.match(PKG.scripts['test:compat'] ?? '', /scripts\/compat\.js/);
         });
 
+        it('has a package-lock.json that npm install leaves as it is: same name, version and engines', function () {
+            const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'));
+            const root = lock.packages[''];
+            assert.equal(lock.name, PKG.name);
+            assert.equal(lock.version, PKG.version);
+            assert.equal(root.version, PKG.version);
+            assert.deepEqual(root.engines, PKG.engines);
+            assert.deepEqual(root.dependencies, PKG.dependencies);
+            assert.deepEqual(root.devDependencies, PKG.devDependencies);
+        });
+
         it('has at most six runtime dependencies, each at its current major version', async function () {
             this.timeout(60000);
             const deps = Object.entries(PKG.dependencies ?? {});
@@ -204,13 +215,9 @@ describe('package as published', function () {
                 const ids = new Set(nodes.map((n) => n.id));
                 assert.equal(ids.size, nodes.length, `${file}: duplicate ids`);
                 for (const n of nodes) {
-                    if (n.type === 'serial-mfg-config') {
-                        // One id in every example: importing a second one reuses the Serial config node, key and all.
-                        assert.equal(n.id, 'serial-mfg-example-server', `${file}: config node id`);
-                        assert.equal(n.name, 'Serial', `${file}: config node name`);
-                    } else {
-                        assert.match(n.id, /^[0-9a-f]{16}$/, `${file}: id ${n.id}`);
-                    }
+                    // The one config node all examples share keeps one name, so importing several leaves one server.
+                    if (n.type === 'serial-mfg-config') assert.equal(n.id, 'serial-mfg-example-server', `${file}: config id ${n.id}`);
+                    else assert.match(n.id, /^[0-9a-f]{16}$/, `${file}: id ${n.id}`);
                     assert.notEqual(n.type, 'tab', `${file}: has a tab`);
                     assert.equal('z' in n, false, `${file}: ${n.id} has z`);
                     assert.equal('credentials' in n, false, `${file}: ${n.id} carries credentials`);
@@ -243,6 +250,41 @@ describe('package as published', function () {
             assert.equal(upload.outbox, 'disk');
             assert.equal(nodes.find((/** @type {any} */ n) => n.id === upload.wires[0][0]).type, 'debug');
             assert.deepEqual([...catcher.scope].sort(), [watch.id, upload.id].sort());
+        });
+
+        it('give each node type an icon of its own, in nodes/icons', function () {
+            /** @type {Map<string, string>} */
+            const icons = new Map();
+            for (const type of NODE_TYPES) {
+                const html = fs.readFileSync(path.join(ROOT, PKG['node-red'].nodes[type].replace(/\.js$/, '.html')), 'utf8');
+                if (registeredTypes(html).get(type)) continue;
+                const icon = /\bicon\s*:\s*['"]([^'"]+)['"]/.exec(html)?.[1];
+                assert.ok(icon, `${type}: an icon`);
+                assert.ok(fs.existsSync(path.join(ROOT, 'nodes', 'icons', icon)), `${type}: nodes/icons/${icon}`);
+                icons.set(type, fs.readFileSync(path.join(ROOT, 'nodes', 'icons', icon), 'utf8'));
+            }
+            assert.equal(new Set(icons.values()).size, icons.size, 'no two node types look the same');
+            assert.ok(icons.has('serial-mfg-request'));
+        });
+
+        it('share one config node, id "serial-mfg-example-server" named "Serial": importing several leaves one server to configure', function () {
+            const configs = examples().map(({ file, nodes }) => ({ file, cfg: nodes.filter((n) => n.type === 'serial-mfg-config') }));
+            for (const { file, cfg } of configs) {
+                assert.equal(cfg.length, 1, file);
+                assert.equal(cfg[0].id, 'serial-mfg-example-server', file);
+                assert.equal(cfg[0].name, 'Serial', file);
+            }
+            // The same node in every file: whichever is imported first is the one the others find.
+            for (const { file, cfg } of configs) assert.deepEqual(cfg[0], configs[0].cfg[0], file);
+        });
+
+        it("share no node id with the demo's flow, so importing one into the demo adds nodes instead of a conflict", function () {
+            const { demoFlow } = require('../scripts/demo-flows');
+            const demoIds = new Set(demoFlow({ baseUrl: 'http://127.0.0.1:8087', samplePath: '/x/report.csv' }).map((n) => n.id));
+            assert.ok(demoIds.size > 3);
+            for (const { file, nodes } of examples()) {
+                for (const n of nodes) assert.ok(!demoIds.has(n.id), `${file}: ${n.id} (${n.type}) is also a demo node id`);
+            }
         });
 
         it('"Upload a file from a path" injects a path string into an upload node with the disk outbox', function () {

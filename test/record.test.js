@@ -58,7 +58,20 @@ describe('serial-mfg-record: one message, one complete process entry', function 
         const nodes = [
             { id: 'tab', type: 'tab', label: 'records' },
             { id: 'cfg', type: 'serial-mfg-config', baseUrl: serial.url, concurrency: 4 },
-            { id: 'rec', z: 'tab', type: 'serial-mfg-record', server: 'cfg', process: PROCESS, station: 'EOL-3', outbox: 'off', outboxDir: dir, attempts: 2, backoff: 0.01, ...props, wires: [['out']] },
+            {
+                id: 'rec',
+                z: 'tab',
+                type: 'serial-mfg-record',
+                server: 'cfg',
+                process: PROCESS,
+                station: 'EOL-3',
+                outbox: 'off',
+                outboxDir: dir,
+                attempts: 2,
+                backoff: 0.01,
+                ...props,
+                wires: [['out']],
+            },
             { id: 'out', z: 'tab', type: 'helper' },
             { id: 'catcher', z: 'tab', type: 'catch', scope: ['rec'], uncaught: false, wires: [['err']] },
             { id: 'err', z: 'tab', type: 'helper' },
@@ -111,7 +124,10 @@ describe('serial-mfg-record: one message, one complete process entry', function 
                     'Leak test': true,
                     Sealed: { value: false, expected: true },
                     Report: { file: report },
-                    Photos: [{ file: PNG, filename: 'top.png' }, { file: side, filename: 'side.jpg', contentType: 'image/jpeg' }],
+                    Photos: [
+                        { file: PNG, filename: 'top.png' },
+                        { file: side, filename: 'side.jpg', contentType: 'image/jpeg' },
+                    ],
                     PCBA: { link: 'PCB-7781' },
                 },
             };
@@ -121,11 +137,21 @@ describe('serial-mfg-record: one message, one complete process entry', function 
             const entry = entries()[0];
             const unit = [...serial.units.values()].find((u) => u.identifier === 'SN-0042');
             assert.deepEqual(
-                [entry.component_instance_id, entry.process_id, entry.station_id, entry.operator_id, entry.timestamp, entry.is_complete, entry.is_pass, entry.cycle_time],
+                [
+                    entry.component_instance_id,
+                    entry.process_id,
+                    entry.station_id,
+                    entry.operator_id,
+                    entry.timestamp,
+                    entry.is_complete,
+                    entry.is_pass,
+                    entry.cycle_time,
+                ],
                 [unit.id, PROCESS, 'EOL-3', 'op-17', '2026-12-02T10:00:00.000Z', true, true, 12.5],
             );
             const data = byDataset(entry);
-            const strip = (/** @type {any[]} */ list) => list.map(({ id, dataset_id, created_at, ...rest }) => rest);
+            const strip = (/** @type {any[]} */ list) =>
+                list.map((d) => Object.fromEntries(Object.entries(d).filter(([k]) => !['id', 'dataset_id', 'created_at'].includes(k))));
             assert.deepEqual(strip(data.Voltage), [{ type: 'NUMERICAL', value: 3.31, usl: 3.6, lsl: 3.0 }]);
             assert.deepEqual(strip(data.Current), [{ type: 'NUMERICAL', value: 0.52 }]);
             assert.deepEqual(strip(data.Firmware), [{ type: 'TEXT', value: '1.4.2', expected_value: '1.4.2' }]);
@@ -133,7 +159,10 @@ describe('serial-mfg-record: one message, one complete process entry', function 
             assert.deepEqual(strip(data['Leak test']), [{ type: 'BOOLEAN', value: true, expected_value: true }]);
             assert.deepEqual(strip(data.Sealed), [{ type: 'BOOLEAN', value: false, expected_value: true }]);
             assert.equal(data.Report[0].type, 'FILE');
-            assert.deepEqual(data.Photos.map((/** @type {any} */ d) => [d.type, d.file_name]).sort(), [['IMAGE', 'side.jpg'], ['IMAGE', 'top.png']]);
+            assert.deepEqual(data.Photos.map((/** @type {any} */ d) => [d.type, d.file_name]).sort(), [
+                ['IMAGE', 'side.jpg'],
+                ['IMAGE', 'top.png'],
+            ]);
             const voltage = serial.datasets.find((/** @type {any} */ d) => d.name === 'Voltage');
             assert.deepEqual([voltage.type, voltage.unit, voltage.usl, voltage.lsl], ['NUMERICAL', 'V', 3.6, 3.0]);
             // Files: the bytes, attached by the uploaded name.
@@ -144,7 +173,12 @@ describe('serial-mfg-record: one message, one complete process entry', function 
             const pcb = [...serial.units.values()].find((u) => u.identifier === 'PCB-7781');
             assert.equal(serial.instanceLinks.length, 1);
             assert.deepEqual(
-                [serial.instanceLinks[0].parent_component_instance_id, serial.instanceLinks[0].child_component_instance_id, serial.instanceLinks[0].process_entry_id, serial.instanceLinks[0].break_prior_links],
+                [
+                    serial.instanceLinks[0].parent_component_instance_id,
+                    serial.instanceLinks[0].child_component_instance_id,
+                    serial.instanceLinks[0].process_entry_id,
+                    serial.instanceLinks[0].break_prior_links,
+                ],
                 [unit.id, pcb.id, entry.id, false],
             );
             assert.deepEqual([serial.componentLinks[0].parent_component_id, serial.componentLinks[0].child_component_id], ['c-main', 'c-pcb']);
@@ -165,7 +199,11 @@ describe('serial-mfg-record: one message, one complete process entry', function 
             assert.equal(ok, true, JSON.stringify(msg.error));
         }
         assert.equal(serial.datasetPuts, 2, 'Voltage and Result made once each; Torque existed');
-        assert.equal(serial.requests.filter((/** @type {any} */ r) => r.method === 'GET' && r.path === '/datasets').length, 3, 'each looked up once');
+        // Looked up by name, type and process (as the SDK does) once per server; a missing one is also
+        // looked up by name alone, to tell a dataset of another type from none.
+        const lookups = serial.requests.filter((/** @type {any} */ r) => r.method === 'GET' && r.path === '/datasets');
+        assert.equal(lookups.length, 5, 'each looked up once (twice when missing)');
+        assert.ok(lookups.every((/** @type {any} */ r) => new URL(r.url, 'http://x').searchParams.get('process_id') === PROCESS));
         assert.equal(entries().length, 3);
         assert.ok(entries().every((e) => e.is_complete && e.data.length === 3));
     });
@@ -210,7 +248,10 @@ describe('serial-mfg-record: one message, one complete process entry', function 
         assert.ok(msg.deadLetter && fs.existsSync(msg.deadLetter));
         assert.equal(entries().length, 0, 'no entry for an unknown unit');
         serial.addUnit({ identifier: 'SN-9999' });
-        await helper.request().post(`/serial-mfg/outbox/rec/dead-letter/${path.basename(msg.deadLetter)}/retry`).expect(200);
+        await helper
+            .request()
+            .post(`/serial-mfg/outbox/rec/dead-letter/${path.basename(msg.deadLetter)}/retry`)
+            .expect(200);
         await until(() => f.outputs.length === 1, 10000, 'the retried record');
         assert.equal(entries().length, 1);
         assert.equal(entries()[0].is_complete, true);
@@ -234,7 +275,10 @@ describe('serial-mfg-record: one message, one complete process entry', function 
         assert.equal(entries()[0].is_complete, false);
         const state = JSON.parse(fs.readFileSync(path.join(msg.deadLetter, `${path.basename(msg.deadLetter)}.state`), 'utf8'));
         assert.ok(state.entry && state['unit:SN-0042'], 'the progress is kept');
-        await helper.request().post(`/serial-mfg/outbox/rec/dead-letter/${path.basename(msg.deadLetter)}/retry`).expect(200);
+        await helper
+            .request()
+            .post(`/serial-mfg/outbox/rec/dead-letter/${path.basename(msg.deadLetter)}/retry`)
+            .expect(200);
         await until(() => f.outputs.length === 1, 10000, 'the resumed record');
         assert.equal(entries().length, 1, 'no second entry');
         assert.deepEqual([entries()[0].is_complete, entries()[0].is_pass, entries()[0].data.length], [true, false, 1]);

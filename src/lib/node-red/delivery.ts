@@ -1,8 +1,10 @@
 import os from 'os';
 import path from 'path';
-import type { Node, NodeAPI } from 'node-red';
+import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
 import { readOptions } from '../options/read';
-import { DeliveryHooks, DirectDelivery, DiskDelivery, Delivery } from '../outbox/delivery';
+import { DeliveryHooks, DirectDelivery, DiskDelivery, Delivery, Done, Msg } from '../outbox/delivery';
+import { InOrder } from '../outbox/in-order';
+import type { Work } from '../outbox/job';
 import { OUTBOX_OPTIONS } from '../rules/options';
 import { sharedCatalog } from './i18n';
 import type { ActivityStatus } from './status';
@@ -57,4 +59,29 @@ export function deliveryFor<R>(
             },
         },
     );
+}
+
+/**
+ * The input and close of every node that delivers work: messages are prepared side by side but
+ * admitted one after another, in the order they came; a message that cannot be prepared fails alone.
+ * On close the delivery stops (the outbox keeps its jobs) and the status is cleared.
+ */
+export function acceptInOrder(
+    node: Node,
+    delivery: Delivery,
+    prepare: (msg: Msg) => Promise<Work>,
+    failed: (msg: Msg, e: unknown, done: Done) => unknown,
+    status: ActivityStatus,
+): void {
+    const arrivals = new InOrder();
+    node.on('input', (msg: NodeMessageInFlow, send, done) => {
+        const m = msg as Msg;
+        arrivals.add(prepare(m), (work) => delivery.admit(work, m, send, done)).catch((e) => failed(m, e, done));
+    });
+    node.on('close', (_removed: boolean, done: () => void) => {
+        delivery.close().finally(() => {
+            status.clear();
+            done();
+        });
+    });
 }

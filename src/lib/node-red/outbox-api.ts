@@ -85,6 +85,14 @@ export function registerOutboxApi(RED: NodeAPI): void {
     const read = RED.auth.needsPermission('serial-mfg-upload.read');
     const write = RED.auth.needsPermission('serial-mfg-upload.write');
     const orphanById = async (id: string) => (await orphans(bases())).find((o) => o.id === id);
+    /** The dead-letter folder of a live outbox or of an orphaned one; undefined for any other id. */
+    const deadDirOf = async (id: string): Promise<string | undefined> => {
+        if (!NODE_ID.test(id)) return undefined;
+        const entry = registeredEntry(id);
+        if (entry) return entry.box.deadDir;
+        const orphan = await orphanById(id);
+        return orphan && path.join(orphan.dir, 'dead-letter');
+    };
     const notFound = (res: Response) => res.status(404).json({ error: 'no such outbox or job' });
     const guard = (handler: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response) =>
         handler(req, res).catch((err: Error) => res.status(500).json({ error: err.message }));
@@ -94,7 +102,9 @@ export function registerOutboxApi(RED: NodeAPI): void {
         read,
         guard(async (_req, res) => {
             const views = await Promise.all(registered().map(viewOf));
-            res.json([...views, ...(await Promise.all((await orphans(bases())).map(orphanView)))]);
+            // An orphaned outbox with nothing in it needs no decision: it is not shown.
+            const left = (await Promise.all((await orphans(bases())).map(orphanView))).filter((v) => v.queued.files + v.deadLetter.files > 0);
+            res.json([...views, ...left]);
         }),
     );
 
@@ -102,10 +112,7 @@ export function registerOutboxApi(RED: NodeAPI): void {
         '/serial-mfg/outbox/:id/dead-letter',
         read,
         guard(async (req, res) => {
-            const id = String(req.params.id);
-            if (!NODE_ID.test(id)) return notFound(res);
-            const entry = registeredEntry(id);
-            const dir = entry ? entry.box.deadDir : (await orphanById(id)) && path.join((await orphanById(id))!.dir, 'dead-letter');
+            const dir = await deadDirOf(String(req.params.id));
             if (!dir) return notFound(res);
             res.json(
                 (await listDeadLetters(dir)).map(({ job, filename, size, createdAt, error }) => ({
@@ -135,10 +142,7 @@ export function registerOutboxApi(RED: NodeAPI): void {
         '/serial-mfg/outbox/:id/dead-letter/:job',
         write,
         guard(async (req, res) => {
-            const id = String(req.params.id);
-            const entry = registeredEntry(id);
-            const orphan = entry ? undefined : NODE_ID.test(id) ? await orphanById(id) : undefined;
-            const dir = entry?.box.deadDir ?? (orphan && path.join(orphan.dir, 'dead-letter'));
+            const dir = await deadDirOf(String(req.params.id));
             if (!dir || !(await discardDeadLetter(dir, String(req.params.job)))) return notFound(res);
             res.json({ ok: true });
         }),

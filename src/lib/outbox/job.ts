@@ -1,14 +1,21 @@
 import fs from 'fs';
+import path from 'path';
 import type { Readable } from 'stream';
 import { BufferChunks, FileIdentity, identityOf } from '../source/chunks';
 import { FileSource, fileRangeSource } from '../source/sources';
-import { close, fsync, open, JobHeader, StoredFile } from './files';
+import { close, fsync, open, JobHeader, rename, StoredFile, unlink } from './files';
 
 /** What a node hands to a delivery: what to do (`kind`, `spec`: JSON) with which bytes. */
 export interface Work {
     kind: string;
     spec: unknown;
     files: FileSource[];
+    /**
+     * Copy every file before the job is committed, however large (a record: the station may write the
+     * next unit's report to the same path at once). Otherwise a file above EMBED_LIMIT is referenced
+     * and copied right after, without holding the queue.
+     */
+    copyFirst?: boolean;
 }
 
 /** A job of an outbox, as its worker runs it. */
@@ -84,4 +91,46 @@ export async function copyInto(source: FileSource, target: string, signal: Abort
     } finally {
         await close(fd);
     }
+}
+
+/** How much one outbox may hold. */
+export interface OutboxLimits {
+    maxFiles: number;
+    maxBytes: number;
+}
+
+/** A job just added, and what of its message it could not keep. */
+export interface Added {
+    job: Job;
+    /** Message properties left out of the job (too large, or not serialisable). */
+    omitted: string[];
+}
+
+/**
+ * The referenced files of a job copied into jobs/ before the job is committed, side by side (see
+ * Work.copyFirst); a crash before the commit leaves strays there, which loading removes.
+ */
+export async function copyBeforeCommit(
+    id: string,
+    sources: FileSource[],
+    files: StoredFile[],
+    tmpDir: string,
+    jobsDir: string,
+    signal: AbortSignal,
+): Promise<(FileSource | undefined)[]> {
+    return Promise.all(
+        files.map(async (f, n) => {
+            if (!f.source) return undefined;
+            const name = `${id}.${n}.bin`;
+            const tmp = path.join(tmpDir, name);
+            try {
+                const identity = await copyInto(sources[n], tmp, signal);
+                await rename(tmp, path.join(jobsDir, name));
+                return fileRangeSource(path.join(jobsDir, name), identity, namesOf(f));
+            } catch (err) {
+                await unlink(tmp).catch(() => undefined);
+                throw err;
+            }
+        }),
+    );
 }

@@ -3,11 +3,14 @@ import path from 'path';
 import { SerialError } from '../errors/serial-error';
 import { fileRangeSource } from '../source/sources';
 import { FolderSync, headerLine, JOB_ID, JobHeader, newJobId, rename, StoredFile, unlink, writeSynced } from './files';
-import { copyInto, embeddedSource, Job, Journal, memorySource, namesOf, readAll, Work } from './job';
+import { Added, copyBeforeCommit, copyInto, embeddedSource, Job, Journal, memorySource, namesOf, OutboxLimits, readAll, Work } from './job';
+import { diskJournal } from './journal';
 import { quarantine } from './dead-letter';
 import { loadJobs } from './load';
 import { OutboxLock } from './lock';
 import { snapshotMessage } from './snapshot';
+
+export type { OutboxLimits } from './job';
 
 /**
  * A durable, ordered queue of jobs on disk, one folder per node:
@@ -25,21 +28,10 @@ import { snapshotMessage } from './snapshot';
  * copied after: until its copy is in, the job reads the user's file, checked to be the one the
  * message named (a crash meanwhile copies it again after the restart, or reports FILE_CHANGED).
  */
-export interface OutboxLimits {
-    maxFiles: number;
-    maxBytes: number;
-}
-
 /** Files up to this size travel inside the job file: one write, one sync, one rename, one delete. */
 export const EMBED_LIMIT = 1024 * 1024;
 /** Bytes of queued jobs kept in memory as well, so that the upload needs no read back. */
 const MEMORY_BUDGET = 32 * 1024 * 1024;
-
-export interface Added {
-    job: Job;
-    /** Message properties left out of the job (too large, or not serialisable). */
-    omitted: string[];
-}
 
 function unwritable(dir: string, err: unknown): SerialError {
     return new SerialError('OUTBOX_UNWRITABLE', { params: { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) } });
@@ -154,17 +146,20 @@ export class Outbox {
             };
             const line = headerLine(header);
             const identity = await writeSynced(tmp, [line, ...embedded.filter((b): b is Buffer => !!b)]);
+            const copies = work.copyFirst ? await copyBeforeCommit(id, work.files, files, this.tmpDir, this.jobsDir, this.stopping.signal) : [];
             await previous;
             await rename(tmp, path.join(this.jobsDir, `${id}.job`));
             await this.folder.sync();
             const keep = this.memory + at <= MEMORY_BUDGET;
             const sources = work.files.map((f, n) => {
+                if (copies[n]) return copies[n];
                 if (!embedded[n]) return f; // the user's file, checked, until its copy is in
                 return keep
                     ? memorySource(embedded[n]!, namesOf(files[n]))
                     : embeddedSource(path.join(this.jobsDir, `${id}.job`), identity, line.length, files[n]);
             });
-            const job: Job = { id, header, sources, bytes: identity.size, state: {}, memory: keep ? at : 0, removed: false };
+            const copied = copies.reduce((n, c) => n + (c?.size ?? 0), 0);
+            const job: Job = { id, header, sources, bytes: identity.size + copied, state: {}, memory: keep ? at : 0, removed: false };
             this.enqueue(job);
             this.copyReferenced(job);
             return { job, omitted: snapshot.omitted };
@@ -217,24 +212,7 @@ export class Outbox {
 
     /** The durable journal of a multi-step job. */
     journal(job: Job): Journal {
-        let writing = Promise.resolve();
-        let version = 0;
-        const write = async () => {
-            const tmp = path.join(this.tmpDir, `${job.id}.state.${++version}`);
-            await writeSynced(tmp, [Buffer.from(JSON.stringify(job.state))]);
-            await rename(tmp, path.join(this.jobsDir, `${job.id}.state`));
-            await this.folder.sync();
-        };
-        return {
-            steps: job.state,
-            record: (step, value) => {
-                job.state[step] = value;
-                writing = writing.then(write, write);
-                return writing.catch((err) => {
-                    throw unwritable(this.dir, err);
-                });
-            },
-        };
+        return diskJournal(job, this.tmpDir, this.jobsDir, this.folder, (err) => unwritable(this.dir, err));
     }
 
     /** Delivered: the job leaves the queue and the disk (the .job first: without it nothing is taken for a job). */
@@ -271,6 +249,10 @@ export class Outbox {
         if (path.basename(from) === id) await fs.promises.rm(from, { recursive: true, force: true });
         const [job] = await loadJobs(this.jobsDir, (bad, reason) => this.quarantine(bad, reason), id);
         if (job) {
+            // A person retried it: the doubts it stopped on (steps marked sent, '?'-keys) are settled.
+            const doubts = Object.keys(job.state).filter((k) => k.startsWith('?'));
+            for (const k of doubts) delete job.state[k];
+            if (doubts.length) await this.journal(job).record('retriedAt', new Date().toISOString());
             this.enqueue(job);
             this.copyReferenced(job);
         }

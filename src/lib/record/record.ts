@@ -40,21 +40,29 @@ export interface RecordSpec {
 
 const MAX_ID = 200;
 const MAX_NAME = 255;
+/** Values in one record: each is one request and one journal write. */
+export const MAX_VALUES = 1000;
+/** An ISO 8601 date and time with its offset: a time without one would be read in the gateway's zone. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+/** How far ahead of the gateway's clock a capture time may be (clocks drift; a typo in the year does not). */
+const FUTURE_MS = 24 * 3600 * 1000;
 
 function invalid(field: string, problem: string, params: Params = {}): SerialError {
     return new SerialError('INVALID_RECORD', { params: { field }, reason: { key: `record.${problem}`, params } });
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+/** A plain object, also one made in a function node's sandbox (another realm): not a Map, a Buffer, an array. */
+const isObject = (v: unknown): v is Record<string, unknown> => Object.prototype.toString.call(v) === '[object Object]' && !Buffer.isBuffer(v);
 
-function text(v: unknown, field: string, required: boolean, max = MAX_ID): string | undefined {
+/** A string field; ids and names are trimmed, measured values (`keep`) are sent exactly as given. */
+function text(v: unknown, field: string, required: boolean, max = MAX_ID, keep = false): string | undefined {
     if (v === undefined || v === null || v === '') {
         if (required) throw invalid(field, 'missing');
         return undefined;
     }
     if (typeof v !== 'string' || !v.trim()) throw invalid(field, 'notText');
     if (v.length > max || CONTROL_CHARACTER.test(v)) throw invalid(field, 'badText', { max });
-    return v.trim();
+    return keep ? v : v.trim();
 }
 
 function finite(v: unknown, field: string): number | undefined {
@@ -63,15 +71,16 @@ function finite(v: unknown, field: string): number | undefined {
     return v;
 }
 
+/** Unknown properties are refused (a typo must not drop a value); one set to undefined counts as absent, as in JSON. */
 function known(obj: Record<string, unknown>, field: string, keys: string[]): void {
-    const extra = Object.keys(obj).filter((k) => !keys.includes(k));
+    const extra = Object.keys(obj).filter((k) => !keys.includes(k) && obj[k] !== undefined);
     if (extra.length) throw invalid(field, 'unknownKeys', { keys: extra.join(', ') });
 }
 
 /** One value of `data[name]` as a typed item; files are collected into `files` (their index kept). */
 async function itemOf(raw: unknown, field: string, files: FileSource[]): Promise<{ type: DatumType; item: Item; unit?: string }> {
     if (typeof raw === 'number') return { type: 'NUMERICAL', item: { value: finite(raw, field) } };
-    if (typeof raw === 'string') return { type: 'TEXT', item: { value: text(raw, field, true, 10_000) } };
+    if (typeof raw === 'string') return { type: 'TEXT', item: { value: text(raw, field, true, 10_000, true) } };
     if (typeof raw === 'boolean') return { type: 'BOOLEAN', item: { value: raw } };
     if (!isObject(raw)) throw invalid(field, 'badValue');
     if ('file' in raw) {
@@ -100,7 +109,10 @@ async function itemOf(raw: unknown, field: string, files: FileSource[]): Promise
     }
     if (typeof v === 'string') {
         known(raw, field, ['value', 'expected']);
-        return { type: 'TEXT', item: { value: text(v, `${field}.value`, true, 10_000), expected: text(raw.expected, `${field}.expected`, false, 10_000) } };
+        return {
+            type: 'TEXT',
+            item: { value: text(v, `${field}.value`, true, 10_000, true), expected: text(raw.expected, `${field}.expected`, false, 10_000, true) },
+        };
     }
     if (typeof v === 'boolean') {
         known(raw, field, ['value', 'expected']);
@@ -114,7 +126,11 @@ async function itemOf(raw: unknown, field: string, files: FileSource[]): Promise
  * A message's payload as a record, checked whole before any request: INVALID_RECORD names the field.
  * Files are measured now (a path must exist and be a regular file), and become the job's files.
  */
-export async function recordFromMessage(payload: unknown, node: { process: string; station: string }, arrival: Date): Promise<{ spec: RecordSpec; files: FileSource[] }> {
+export async function recordFromMessage(
+    payload: unknown,
+    node: { process: string; station: string },
+    arrival: Date,
+): Promise<{ spec: RecordSpec; files: FileSource[] }> {
     if (!isObject(payload)) throw invalid('msg.payload', 'notObject');
     known(payload, 'msg.payload', ['identifier', 'process', 'station', 'operator', 'timestamp', 'pass', 'cycleTime', 'data']);
     const spec: RecordSpec = {
@@ -126,8 +142,9 @@ export async function recordFromMessage(payload: unknown, node: { process: strin
         data: [],
     };
     if (payload.timestamp !== undefined) {
-        const t = typeof payload.timestamp === 'string' ? Date.parse(payload.timestamp) : NaN;
+        const t = typeof payload.timestamp === 'string' && ISO_TIME.test(payload.timestamp) ? Date.parse(payload.timestamp) : NaN;
         if (Number.isNaN(t)) throw invalid('timestamp', 'badTime');
+        if (t > arrival.getTime() + FUTURE_MS || t < Date.UTC(2000, 0, 1)) throw invalid('timestamp', 'farTime');
         spec.timestamp = new Date(t).toISOString();
     }
     if (payload.pass !== undefined && typeof payload.pass !== 'boolean') throw invalid('pass', 'notBoolean');
@@ -136,18 +153,28 @@ export async function recordFromMessage(payload: unknown, node: { process: strin
     if (spec.cycleTime !== undefined && spec.cycleTime < 0) throw invalid('cycleTime', 'negative');
     if (payload.data !== undefined && !isObject(payload.data)) throw invalid('data', 'notObject');
     const files: FileSource[] = [];
+    const names = new Set<string>();
+    let count = 0;
     for (const [name, raw] of Object.entries((payload.data as Record<string, unknown>) ?? {})) {
         const field = `data[${JSON.stringify(name)}]`;
         text(name, field, true, MAX_NAME);
+        // "Voltage" and "Voltage " would be one dataset in Serial: refused, not merged.
+        if (names.has(name.trim())) throw invalid(field, 'sameName', { name: name.trim() });
+        names.add(name.trim());
         const values = Array.isArray(raw) ? raw : [raw];
         if (!values.length) throw invalid(field, 'empty');
+        if ((count += values.length) > MAX_VALUES) throw invalid('data', 'tooMany', { max: MAX_VALUES });
         const datum: Datum = { name: name.trim(), type: 'TEXT', items: [] };
         for (const [i, value] of values.entries()) {
             const one = await itemOf(value, Array.isArray(raw) ? `${field}[${i}]` : field, files);
             // A dataset has one type: every value of a name must be of it (images and other files apart).
             if (i > 0 && one.type !== datum.type) throw invalid(field, 'mixed', { a: datum.type, b: one.type });
             datum.type = one.type;
+            // The unit lives on the dataset: one per name.
+            if (one.unit !== undefined && datum.unit !== undefined && one.unit !== datum.unit)
+                throw invalid(field, 'units', { a: datum.unit, b: one.unit });
             if (one.unit !== undefined) datum.unit = one.unit;
+            if (one.item.link !== undefined && one.item.link === spec.identifier) throw invalid(`${field}.link`, 'selfLink');
             datum.items.push(one.item);
         }
         spec.data.push(datum);

@@ -4,6 +4,7 @@ import type { Task } from '../outbox/delivery';
 import type { AttemptOptions } from '../options/read';
 import type { RequestOptions, SerialClient } from '../serial/client';
 import type { FileStorage } from '../serial/file-storage';
+import { hasId, isPlain, shapeError, signature } from './answers';
 import type { Datum, Item, RecordSpec } from './record';
 
 /** What a recorded unit's message carries on: the entry as Serial returned it, the files by dataset. */
@@ -29,6 +30,12 @@ interface Dataset {
 
 /** Dataset ids per config node (per client): a station sends the same datasets all day. */
 const datasetCache = new WeakMap<SerialClient, Map<string, Promise<Dataset>>>();
+
+/**
+ * A journal key that marks a creating request as sent, before it goes: found without the step's
+ * result after a restart, it means Serial may have done it. A person's retry from dead-letter clears it.
+ */
+export const DOUBT = '?';
 
 /**
  * One station record, step by step, as Serial's SDK makes its calls: the unit by identifier, the
@@ -60,23 +67,35 @@ export async function runRecord(client: SerialClient, task: Task, options: Recor
         return p;
     }
 
-    /** A call that creates something: retried only while the request surely never reached Serial. */
-    async function create(method: string, path: string, body: unknown, what: string): Promise<unknown> {
+    const uncertain = (what: string, code: string, err?: SerialError) =>
+        new SerialError('REQUEST_UNCERTAIN', { statusCode: err?.statusCode, params: { what, code }, attempts: err?.attempts });
+
+    /**
+     * A call that creates something and cannot be read back: marked as sent in the journal first, and
+     * retried only while the request surely never reached Serial. Marked but without a result (a crash
+     * or a redeploy while it was out) or answered in a way that leaves it open: REQUEST_UNCERTAIN.
+     */
+    async function createOnce(key: string, method: string, path: string, body: unknown, check: (v: unknown) => boolean): Promise<unknown> {
+        const what = `${method} ${path}`;
+        if (DOUBT + key in journal.steps) throw uncertain(what, 'INTERRUPTED');
+        await journal.record(DOUBT + key, true);
+        let value: unknown;
         try {
-            return await call(method, path, { body, idempotent: false });
+            value = await call(method, path, { body, idempotent: false });
         } catch (e) {
             const err = asSerialError(e);
-            if (err.retryable && !neverReachedSerial(err)) {
-                throw new SerialError('REQUEST_UNCERTAIN', { statusCode: err.statusCode, params: { what, code: err.code }, attempts: err.attempts });
-            }
+            if ((err.retryable && !neverReachedSerial(err)) || err.code === 'INVALID_RESPONSE') throw uncertain(what, err.code, err);
             throw err;
         }
+        if (!check(value)) throw uncertain(what, 'INVALID_RESPONSE');
+        return value;
     }
 
     const unitOf = (identifier: string, field: string) =>
         step<Unit>(`unit:${identifier}`, async () => {
             const found = await call('GET', '/components/instances', { params: { identifier } });
-            const list = Array.isArray(found) ? (found as Unit[]) : [];
+            if (!Array.isArray(found) || !found.every(hasId)) throw shapeError('GET /components/instances', 'not a list of units');
+            const list = found as Unit[];
             if (list.length === 0) throw new SerialError('UNIT_NOT_FOUND', { params: { identifier, field } });
             if (list.length > 1) throw new SerialError('UNIT_AMBIGUOUS', { params: { identifier, count: list.length } });
             return { id: String(list[0].id), component_id: list[0].component_id && String(list[0].component_id) };
@@ -87,38 +106,57 @@ export async function runRecord(client: SerialClient, task: Task, options: Recor
             let cache = datasetCache.get(client);
             if (!cache) datasetCache.set(client, (cache = new Map()));
             const key = JSON.stringify([spec.process, datum.name, datum.type]);
-            let known = cache.get(key);
-            if (!known) {
-                known = ensureDataset(datum);
-                cache.set(key, known);
-                known.catch(() => cache!.delete(key));
-            }
-            return known;
+            const known = cache.get(key);
+            if (known) return known.then((d) => ({ ...d, created: false })); // only its creator links it
+            const made = ensureDataset(datum);
+            cache.set(key, made);
+            made.catch(() => cache!.delete(key));
+            return made;
         });
 
+    async function findDatasets(params: Record<string, string>): Promise<Array<{ id: string; name: string; type: string }>> {
+        const found = await call('GET', '/datasets', { params });
+        if (!Array.isArray(found) || !found.every(hasId)) throw shapeError('GET /datasets', 'not a list of datasets');
+        return (found as Array<{ id: string; name: string; type: string }>).filter((d) => d.name === params.name);
+    }
+
     async function ensureDataset(datum: Datum): Promise<Dataset> {
-        const found = await call('GET', '/datasets', { params: { name: datum.name, process_id: spec.process } });
-        const same = (Array.isArray(found) ? found : []) as Array<{ id: string; name: string; type: string }>;
-        const match = same.find((d) => d.name === datum.name && d.type === datum.type);
+        const query = { name: datum.name, type: datum.type, process_id: spec.process };
+        const match = (await findDatasets(query)).find((d) => d.type === datum.type);
         if (match) return { id: String(match.id), created: false };
-        const other = same.find((d) => d.name === datum.name);
+        const other = (await findDatasets({ name: datum.name, process_id: spec.process }))[0];
         if (other) throw new SerialError('DATASET_MISMATCH', { params: { name: datum.name, type: datum.type, existing: other.type } });
         const first = datum.items[0];
         const limits = datum.type === 'NUMERICAL' ? { unit: datum.unit, usl: first.usl, lsl: first.lsl } : {};
-        const made = (await call('PUT', '/datasets', { body: { name: datum.name, type: datum.type, process_id: spec.process, ...limits } })) as { id: string };
+        let made: unknown;
+        try {
+            made = await call('PUT', '/datasets', { body: { ...query, ...limits } });
+        } catch (e) {
+            // Made meanwhile (by another gateway, or by this request once its answer was lost): use that one.
+            const again = asSerialError(e).code === 'CLIENT_ERROR' ? (await findDatasets(query)).find((d) => d.type === datum.type) : undefined;
+            if (!again) throw e;
+            return { id: String(again.id), created: false };
+        }
+        if (!hasId(made)) throw shapeError('PUT /datasets', 'not a dataset');
         return { id: String(made.id), created: true };
     }
 
-    const fileOf = (index: number) =>
-        step<FileStorage>(`file:${index}`, async () => (await client.upload(task.files[index], { ...options })).value);
+    const fileOf = (index: number) => step<FileStorage>(`file:${index}`, async () => (await client.upload(task.files[index], { ...options })).value);
 
-    // What can start at once: the unit, every dataset, every file.
+    // What can start at once: the unit, every dataset, every linked unit, every file.
     const unit = unitOf(spec.identifier, 'identifier');
     const datasets = spec.data.map((d) => datasetOf(d));
+    const children = spec.data.map((d) =>
+        d.items.map((item) => (item.link === undefined ? undefined : unitOf(item.link, `data[${JSON.stringify(d.name)}].link`))),
+    );
     const uploads = spec.data.map((d) => d.items.map((item) => (item.file === undefined ? undefined : fileOf(item.file))));
     // Every branch is awaited below; none may reject unheard meanwhile.
-    for (const p of [unit, ...datasets, ...uploads.flat()]) p?.catch(() => undefined);
+    for (const p of [unit, ...datasets, ...children.flat(), ...uploads.flat()]) p?.catch(() => undefined);
+    // The entry is made once every lookup has succeeded: an unknown unit or a dataset of another type
+    // leaves no half-made entry in Serial.
+    await Promise.all([unit, ...datasets, ...children.flat()]);
 
+    const resumed = 'entry' in journal.steps;
     const entry = await step<{ id: string }>('entry', async () => {
         const body = {
             component_instance_id: (await unit).id,
@@ -127,59 +165,134 @@ export async function runRecord(client: SerialClient, task: Task, options: Recor
             ...(spec.operator ? { operator_id: spec.operator } : {}),
             timestamp: spec.timestamp,
         };
-        const made = (await create('POST', '/processes/entries', body, 'POST /processes/entries')) as { id: string };
-        return { id: String(made.id) };
+        const made = await createOnce('entry', 'POST', '/processes/entries', body, hasId);
+        return { id: String((made as { id: string }).id) };
     });
     const entryPath = `/processes/entries/${encodeURIComponent(entry.id)}`;
 
+    /** The signatures of the entry's data as Serial has them now, with how often each occurs. */
+    async function dataInSerial(): Promise<Map<string, number>> {
+        const found = await call('GET', '/processes/entries', { params: { id: entry.id } });
+        const one = Array.isArray(found) ? found.find((e) => hasId(e) && String(e.id) === entry.id) : found;
+        if (!isPlain(one) || !Array.isArray(one.data)) throw shapeError('GET /processes/entries', 'not the entry with its data');
+        const counts = new Map<string, number>();
+        for (const d of one.data as Record<string, unknown>[]) counts.set(signature(d), (counts.get(signature(d)) ?? 0) + 1);
+        return counts;
+    }
+    /** Data of this record confirmed in Serial (journaled, or just confirmed), by step key: their signatures. */
+    const putSigs = new Map<string, string>();
+    const alreadyPut = (sig: string) => {
+        const keys = new Set([...putSigs].filter(([, s]) => s === sig).map(([k]) => k));
+        for (const [k, v] of Object.entries(journal.steps)) if (k.startsWith('datum:') && v === sig) keys.add(k);
+        return keys.size;
+    };
+    // A record resumed on an entry asks Serial once which of its data are there: a datum put just
+    // before a crash or a redeploy is not put again.
+    const inSerial = resumed ? dataInSerial() : undefined;
+    inSerial?.catch(() => undefined);
+
+    /** One datum: read back instead of guessed when its request may have reached Serial. */
+    async function putDatum(key: string, body: Record<string, unknown>): Promise<void> {
+        const sig = signature(body);
+        const present = async (counts: Map<string, number>) => (counts.get(sig) ?? 0) > alreadyPut(sig);
+        if (inSerial && (await present(await inSerial))) return void putSigs.set(key, sig);
+        for (let round = 0; ; round++) {
+            try {
+                await call('PUT', entryPath, { body, idempotent: false });
+                return void putSigs.set(key, sig);
+            } catch (e) {
+                const err = asSerialError(e);
+                if (!(err.retryable && !neverReachedSerial(err)) && err.code !== 'INVALID_RESPONSE') throw err;
+                // The request may have reached Serial: read the entry back rather than guess.
+                if (await present(await dataInSerial())) return void putSigs.set(key, sig);
+                if (round >= 1) throw err;
+            }
+        }
+    }
+
     const datum = async (d: Datum, g: number, item: Item, i: number) => {
         const dataset = await datasets[g];
-        if (d.type === 'LINK') return link(d, g, dataset, item, i);
+        if (d.type === 'LINK') return link(g, dataset, item, i);
         await step(`datum:${g}:${i}`, async () => {
             let body: Record<string, unknown>;
             if (d.type === 'FILE' || d.type === 'IMAGE') {
                 const stored = await uploads[g][i]!;
                 body = { type: d.type, dataset_id: dataset.id, file_id: stored.name, file_name: task.files[item.file!].filename };
             } else if (d.type === 'NUMERICAL') {
-                body = { type: d.type, dataset_id: dataset.id, value: item.value, ...(item.usl !== undefined ? { usl: item.usl } : {}), ...(item.lsl !== undefined ? { lsl: item.lsl } : {}) };
+                body = {
+                    type: d.type,
+                    dataset_id: dataset.id,
+                    value: item.value,
+                    ...(item.usl !== undefined ? { usl: item.usl } : {}),
+                    ...(item.lsl !== undefined ? { lsl: item.lsl } : {}),
+                };
             } else {
                 const expected = item.expected ?? (d.type === 'BOOLEAN' ? true : undefined);
                 body = { type: d.type, dataset_id: dataset.id, value: item.value, ...(expected !== undefined ? { expected_value: expected } : {}) };
             }
-            await create('PUT', entryPath, body, `PUT ${entryPath} (${d.name})`);
-            return true;
+            await putDatum(`datum:${g}:${i}`, body);
+            return signature(body); // journaled: what a later read-back counts as this record's
         });
     };
 
-    const link = async (d: Datum, g: number, dataset: Dataset, item: Item, i: number) => {
+    // Links create something and cannot be read back: marked before they go, uncertain when in doubt.
+    const link = async (g: number, dataset: Dataset, item: Item, i: number) => {
         const parent = await unit;
-        const child = await unitOf(item.link!, `data[${JSON.stringify(d.name)}].link`);
+        const child = (await children[g][i])!;
         if (dataset.created) {
             await step(`componentLink:${g}`, () =>
-                call('PUT', '/components/links', {
-                    body: { parent_component_id: parent.component_id, child_component_id: child.component_id, dataset_id: dataset.id, process_id: spec.process },
-                }).then(() => true),
+                createOnce(
+                    `componentLink:${g}`,
+                    'PUT',
+                    '/components/links',
+                    {
+                        parent_component_id: parent.component_id,
+                        child_component_id: child.component_id,
+                        dataset_id: dataset.id,
+                        process_id: spec.process,
+                    },
+                    () => true,
+                ).then(() => true),
             );
         }
         await step(`link:${g}:${i}`, () =>
-            call('PUT', '/components/instances/links', {
-                body: {
-                    parent_component_instance_id: parent.id, child_component_instance_id: child.id, dataset_id: dataset.id,
-                    process_entry_id: entry.id, break_prior_links: item.breakPriorLinks === true,
+            createOnce(
+                `link:${g}:${i}`,
+                'PUT',
+                '/components/instances/links',
+                {
+                    parent_component_instance_id: parent.id,
+                    child_component_instance_id: child.id,
+                    dataset_id: dataset.id,
+                    process_entry_id: entry.id,
+                    break_prior_links: item.breakPriorLinks === true,
                 },
-            }).then(() => true),
+                () => true,
+            ).then(() => true),
         );
     };
 
     await Promise.all(spec.data.flatMap((d, g) => d.items.map((item, i) => datum(d, g, item, i))));
-    const submitted = await step('submit', () =>
-        call('PATCH', entryPath, {
-            body: { is_complete: true, ...(spec.pass !== undefined ? { is_pass: spec.pass } : {}), ...(spec.cycleTime !== undefined ? { cycle_time: spec.cycleTime } : {}) },
-        }),
-    );
+    const submitted = await step('submit', async () => {
+        const answer = await call('PATCH', entryPath, {
+            body: {
+                is_complete: true,
+                ...(spec.pass !== undefined ? { is_pass: spec.pass } : {}),
+                ...(spec.cycleTime !== undefined ? { cycle_time: spec.cycleTime } : {}),
+            },
+        });
+        if (!isPlain(answer)) throw shapeError(`PATCH ${entryPath}`, 'not an entry');
+        return answer;
+    });
+    // By dataset name, as own properties: a dataset may be called "constructor" or "__proto__".
     const files: Record<string, FileStorage[]> = {};
     for (const [g, d] of spec.data.entries()) {
-        for (const u of uploads[g]) if (u) (files[d.name] ??= []).push(await u);
+        for (const u of uploads[g]) {
+            if (!u) continue;
+            if (!Object.prototype.hasOwnProperty.call(files, d.name))
+                Object.defineProperty(files, d.name, { value: [], enumerable: true, writable: true, configurable: true });
+            files[d.name].push(await u);
+        }
     }
     return { entry: submitted, files };
 }

@@ -1,7 +1,7 @@
 // @ts-check
 'use strict';
 /**
- * The shipped example "Record a station result with its files", run as it is in a real Node-RED
+ * The shipped example "Build a process entry step by step", run as it is in a real Node-RED
  * runtime against the Serial stand-in: only the config node's base URL is pointed at the stand-in and
  * the key supplied, as a user would in the editor.
  */
@@ -15,7 +15,7 @@ const { helper, loadFlow, coreNodes, configNode, uploadNode, requestNode } = req
 const { API_KEY } = require('./support/secrets');
 const { scan } = require('./support/leak-guard');
 
-const EXAMPLE = path.join(__dirname, '..', 'examples', 'Record a station result with its files.json');
+const EXAMPLE = path.join(__dirname, '..', 'examples', 'Build a process entry step by step.json');
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
 
 const CORE = coreNodes(
@@ -28,7 +28,7 @@ const CORE = coreNodes(
     'sequence/17-split.js',
 );
 
-describe('example: Record a station result with its files', function () {
+describe('example: Build a process entry step by step', function () {
     /** @type {any} */ let serial;
     /** @type {string} */ let dir;
     /** @type {any[]} */ const example = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8'));
@@ -98,7 +98,7 @@ describe('example: Record a station result with its files', function () {
         for (const n of example.filter((x) => /^serial-mfg-(request|upload)$/.test(x.type))) assert.equal(n.server, config.id, n.name);
         assert.equal(byName('Create entry').retryPost, false, 'the POST that creates the entry is never retried blindly');
         assert.ok(example.filter((n) => n.type === 'comment').length >= 3);
-        assert.match(byName('Record a station result with its files').info, /`name`\*\* as `file_id`/);
+        assert.match(byName('Build a process entry step by step').info, /`name`\*\* as `file_id`/);
         assert.deepEqual(
             JSON.parse(inject.props.find((/** @type {any} */ p) => p.p === 'files').v).map((/** @type {string} */ p) => path.extname(p)),
             ['.png', '.csv'],
