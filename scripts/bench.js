@@ -54,7 +54,7 @@ function parseArgs(/** @type {string[]} */ argv) {
         reps: 3,
         quick: false,
         keep: false,
-        concurrency: [DEFAULT_CONCURRENCY, 16],
+        concurrency: [DEFAULT_CONCURRENCY, 4, 16],
         warmupBursts: 0,
         burstReps: 5,
         instances: 2,
@@ -71,7 +71,7 @@ function parseArgs(/** @type {string[]} */ argv) {
         linkMbit: 50,
         linkFiles: 500,
         linkReps: 3,
-        linkConcurrency: /** @type {number[]} */ ([]),
+        linkConcurrency: [4, 16],
     };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
@@ -574,7 +574,14 @@ async function measureLink({ o, dir, log, outboxBuilt, profileDir }) {
             stats: {
                 value: async () => {
                     const s = await link.stats();
-                    return { connections: s.connections, linkUp: s.up, linkDown: s.down, linkIdleMs: s.upIdleMs };
+                    return {
+                        connections: s.connections,
+                        linkUp: s.up,
+                        linkDown: s.down,
+                        linkIdleMs: s.upIdleMs,
+                        linkFirstMs: s.upFirstMs,
+                        linkLastMs: s.downLastMs,
+                    };
                 },
             },
         });
@@ -635,6 +642,9 @@ async function measureLink({ o, dir, log, outboxBuilt, profileDir }) {
                     cpuMsPerFile: median(r.reps.map((/** @type {any} */ x) => x.cpu.nodeRedMs)) / files.length,
                     wireBytesPerFile: median(r.reps.map((/** @type {any} */ x) => x.linkUp)) / files.length,
                     linkIdleMs: median(r.reps.map((/** @type {any} */ x) => x.linkIdleMs)),
+                    // From the stand-in's reset (just before the trigger) to the first byte on the link, and from the last byte back to the end.
+                    startMs: median(r.reps.map((/** @type {any} */ x) => x.linkFirstMs)),
+                    linkBusyMs: median(r.reps.map((/** @type {any} */ x) => x.linkLastMs - x.linkFirstMs)),
                     standInCpuMsPerFile: median(r.reps.map((/** @type {any} */ x) => x.cpu.standInMs)) / files.length,
                     maxUploadsRunning: Math.max(...r.reps.map((/** @type {any} */ x) => x.maxUploadsRunning ?? NaN)),
                 });
@@ -645,10 +655,12 @@ async function measureLink({ o, dir, log, outboxBuilt, profileDir }) {
             );
         }
         const core = out.core?.ok ? out.core : null;
-        const lines = [['', 'files/s', '×core', 'link share', 'connections', 'CPU ms/file', '×core CPU', 'wire B/file', 'link idle ms']];
+        const lines = [
+            ['', 'files/s', '×core', 'link share', 'connections', 'CPU ms/file', '×core CPU', 'wire B/file', 'link idle ms', 'first byte ms'],
+        ];
         for (const [, e] of Object.entries(out)) {
             if (!e.ok) {
-                lines.push([e.label, 'FAILED', '—', '—', '—', '—', '—', '—', '—']);
+                lines.push([e.label, 'FAILED', '—', '—', '—', '—', '—', '—', '—', '—']);
                 continue;
             }
             lines.push([
@@ -661,6 +673,7 @@ async function measureLink({ o, dir, log, outboxBuilt, profileDir }) {
                 core ? fmt.x(e.cpuMsPerFile / core.cpuMsPerFile) : '—',
                 e.wireBytesPerFile.toFixed(0),
                 e.linkIdleMs.toFixed(0),
+                e.startMs.toFixed(0),
             ]);
         }
         const def = out.oursOutbox ?? out.ours;
@@ -687,7 +700,7 @@ async function measureLink({ o, dir, log, outboxBuilt, profileDir }) {
             rows: out,
             lines,
             floors,
-            method: `${files.length} × 64 KiB per run after a pause (idle connections closed), HTTPS (stand-in with an openssl CA, trusted through NODE_EXTRA_CA_CERTS) through scripts/bench/link.js: every chunk delayed by ${o.linkRtt / 2} ms, each direction paced to ${o.linkMbit} Mbit/s and shared by all connections, a 4-BDP queue; no loss or slow start emulated. One Node-RED process per row, 100-upload warm-up, ${o.linkReps} runs per row interleaved, medians. link share = payload bytes/s ÷ ${o.linkMbit} Mbit/s; connections = opened at the relay per run; CPU = Node-RED process user+sys ÷ files; wire B/file = bytes relayed up per file (TLS, HTTP and multipart framing included); link idle ms = time the uplink had nothing to send between the run's first and last byte.`,
+            method: `${files.length} × 64 KiB per run after a pause (idle connections closed), HTTPS (stand-in with an openssl CA, trusted through NODE_EXTRA_CA_CERTS) through scripts/bench/link.js: every chunk delayed by ${o.linkRtt / 2} ms, each direction paced to ${o.linkMbit} Mbit/s and shared by all connections, a 4-BDP queue; no loss or slow start emulated. One Node-RED process per row, 100-upload warm-up, ${o.linkReps} runs per row interleaved, medians. link share = payload bytes/s ÷ ${o.linkMbit} Mbit/s; connections = opened at the relay per run; CPU = Node-RED process user+sys ÷ files; wire B/file = bytes relayed up per file (TLS, HTTP and multipart framing included); link idle ms = time the uplink had nothing to send between the run's first and last byte; first byte ms = from just before the trigger to the first byte a client sent on the link.`,
         };
     } finally {
         await link?.stop();

@@ -41,12 +41,17 @@ function direction(bytesPerMs, delayMs, queueBytes) {
     const d = {
         bytes: 0,
         idleMs: 0,
+        /** @type {number | undefined} */
+        firstAt: undefined,
+        lastAt: 0,
         /** @param {Buffer} chunk @param {net.Socket} from @param {net.Socket} to */
         push(chunk, from, to) {
             for (let off = 0; off < chunk.length; off += PIECE) {
                 const data = chunk.subarray(off, off + PIECE);
                 const now = performance.now();
                 if (d.bytes > 0 && now > freeAt) d.idleMs += now - freeAt; // nothing to send meanwhile
+                d.firstAt ??= now;
+                d.lastAt = freeAt + delayMs;
                 const start = Math.max(now, freeAt);
                 freeAt = start + data.length / bytesPerMs;
                 queued += data.length;
@@ -111,6 +116,7 @@ function startLink(o) {
     /** @type {Map<net.Socket, number>} when a client last sent or received, for closeIdle */
     const lastSeen = new Map();
     let connections = 0;
+    let resetAt = performance.now();
     const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (client) => {
         connections++;
         const upstream = net.connect({ port: o.targetPort, host: '127.0.0.1', noDelay: true, allowHalfOpen: true });
@@ -141,12 +147,23 @@ function startLink(o) {
             const { port } = /** @type {net.AddressInfo} */ (server.address());
             resolve({
                 port,
-                stats: () => ({ connections, up: up.bytes, down: down.bytes, upIdleMs: up.idleMs }),
+                stats: () => ({
+                    connections,
+                    up: up.bytes,
+                    down: down.bytes,
+                    upIdleMs: up.idleMs,
+                    // ms after the reset: the first byte a client sent, the last byte a client received
+                    upFirstMs: (up.firstAt ?? NaN) - resetAt,
+                    downLastMs: down.lastAt - resetAt,
+                }),
                 reset() {
                     connections = 0;
                     up.bytes = 0;
                     down.bytes = 0;
                     up.idleMs = 0;
+                    up.firstAt = undefined;
+                    down.lastAt = 0;
+                    resetAt = performance.now();
                 },
                 // Connections the relay carried nothing on for a second: ended, as a server ends idle keep-alive ones.
                 closeIdle() {
