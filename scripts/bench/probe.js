@@ -43,25 +43,27 @@ for (const name of Object.getOwnPropertyNames(proto).filter((n) => n !== 'constr
     };
 }
 
-// The most uploads running at once through one config node's limiter (the concurrency setting).
-const limiter = require(path.join(PACKAGE, 'nodes', 'lib', 'serial', 'limiter.js'));
-const run = limiter.Limiter.prototype.run;
+// The most uploads running at once through the client's limiter (the concurrency setting); other
+// limiters (the outbox's writes) are not counted. The package calls client_1.SerialClient at use.
+const clientModule = require(path.join(PACKAGE, 'nodes', 'lib', 'serial', 'client.js'));
 let running = 0;
 let maxRunning = 0;
-limiter.Limiter.prototype.run = function (/** @type {() => Promise<unknown>} */ task, /** @type {AbortSignal | undefined} */ signal) {
-    return run.call(
-        this,
-        async () => {
-            running++;
-            maxRunning = Math.max(maxRunning, running);
-            try {
-                return await task();
-            } finally {
-                running--;
-            }
-        },
-        signal,
-    );
+clientModule.SerialClient = class extends clientModule.SerialClient {
+    constructor(/** @type {any[]} */ ...args) {
+        super(...args);
+        const limiter = this.limiter;
+        const run = limiter.run.bind(limiter);
+        limiter.run = (/** @type {() => Promise<unknown>} */ task, /** @type {AbortSignal | undefined} */ signal) =>
+            run(async () => {
+                running++;
+                maxRunning = Math.max(maxRunning, running);
+                try {
+                    return await task();
+                } finally {
+                    running--;
+                }
+            }, signal);
+    }
 };
 
 // How busy the event loop (the main thread) was: a figure near 1 means the CPU work per upload decides.
