@@ -941,6 +941,8 @@ async function main() {
                 if (r.ok) {
                     r.filesPerSecond = burstFiles.length / (r.ms / 1000);
                     r.bestFilesPerSecond = burstFiles.length / (r.bestMs / 1000);
+                    // Node-RED process CPU (user + sys, all threads) per file, median run.
+                    r.cpuMsPerFile = median(reps.map((/** @type {any} */ x) => x.cpu.nodeRedMs)) / burstFiles.length;
                 }
                 rows[v.key] = r;
                 log(`burst ${mode.label}, ${v.label}: ${r.ok ? `${r.filesPerSecond.toFixed(0)} files/s` : `FAILED ${r.detail}`}`);
@@ -964,7 +966,7 @@ async function main() {
         const header = [
             '',
             ...big.flatMap((f) => [`${fmt.size(f.size)} s`, '×curl', 'RSS+ MiB']),
-            ...burstModes.flatMap((m) => [`${burstFiles.length}×64K ${m.label} files/s`, '×core']),
+            ...burstModes.flatMap((m) => [`${burstFiles.length}×64K ${m.label} files/s`, '×core', 'CPU ms/file']),
         ];
         const lines = [header];
         /** Files per second of a burst row, and its ratio to the core flow in the same mode. */
@@ -973,8 +975,8 @@ async function main() {
                 const rows = burst.modes[m.key].rows;
                 const b = rows[key];
                 const coreFps = rows.core?.ok ? rows.core.filesPerSecond : NaN;
-                if (!b || !b.ok) return [b ? 'FAILED' : '—', '—'];
-                return [b.filesPerSecond.toFixed(0), fmt.x(b.filesPerSecond / coreFps)];
+                if (!b || !b.ok) return [b ? 'FAILED' : '—', '—', '—'];
+                return [b.filesPerSecond.toFixed(0), fmt.x(b.filesPerSecond / coreFps), b.cpuMsPerFile.toFixed(2)];
             });
         for (const row of rowsLarge) {
             if ((row.key === 'oursOutbox' && !outboxBuilt) || (o.only && row.key !== 'curl' && !o.only.includes(row.key))) continue;
@@ -992,7 +994,7 @@ async function main() {
                     cells.push(fmt.s(r.ms), fmt.x(r.ms / e.curl.ms), fmt.mib(r.peakGrowth));
                 }
             }
-            if (row.key === 'curl') cells.push(...burstModes.flatMap(() => ['—', '—']));
+            if (row.key === 'curl') cells.push(...burstModes.flatMap(() => ['—', '—', '—']));
             else cells.push(...burstCells(row.key));
             lines.push(cells);
         }
@@ -1027,6 +1029,23 @@ async function main() {
         const floors = [];
         for (const f of big) {
             const e = large[f.size];
+            const ob = e.oursOutbox;
+            if (!ob) continue;
+            floors.push({
+                floor: `${fmt.size(f.size)}, outbox on: time ≤ 1.5 × curl`,
+                value: ob.ok && e.curl.ok ? ob.ms / e.curl.ms : NaN,
+                limit: 1.5,
+                pass: ob.ok && e.curl.ok && ob.ms / e.curl.ms <= 1.5,
+            });
+            floors.push({
+                floor: `${fmt.size(f.size)}, outbox on: peak RSS growth ≤ 64 MiB`,
+                value: ob.ok ? ob.peakGrowth / MiB : NaN,
+                limit: 64,
+                pass: ob.ok && ob.peakGrowth <= 64 * MiB,
+            });
+        }
+        for (const f of big) {
+            const e = large[f.size];
             const ours = e.ours;
             floors.push({
                 floor: `${fmt.size(f.size)}: time ≤ 1.2 × curl`,
@@ -1045,6 +1064,14 @@ async function main() {
             const rows = burst.modes[m.key].rows;
             const ratio = (rows.ours?.ok ? rows.ours.filesPerSecond : NaN) / (rows.core?.ok ? rows.core.filesPerSecond : NaN);
             floors.push({ floor: `small files, ${m.label}: ≥ 1.5 × core flow files/s`, value: ratio, limit: 1.5, pass: ratio >= 1.5 });
+            if (rows.oursOutbox) {
+                const ob = rows.oursOutbox.ok ? rows.oursOutbox : null;
+                const core = rows.core?.ok ? rows.core : null;
+                const fps = (ob?.filesPerSecond ?? NaN) / (core?.filesPerSecond ?? NaN);
+                const cpu = (ob?.cpuMsPerFile ?? NaN) / (core?.cpuMsPerFile ?? NaN);
+                floors.push({ floor: `small files, ${m.label}, outbox on: ≥ 1.0 × core flow files/s`, value: fps, limit: 1, pass: fps >= 1 });
+                floors.push({ floor: `small files, ${m.label}, outbox on: CPU per file ≤ 1.0 × core flow's`, value: cpu, limit: 1, pass: cpu <= 1 });
+            }
         }
         if (Number.isFinite(worstStatusMedian))
             floors.push({
