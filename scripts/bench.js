@@ -5,6 +5,11 @@
  * npm run bench                       full run: 64 MiB, 512 MiB, 2 GiB and a burst of 500 × 64 KiB
  * npm run bench -- --quick            64 MiB and a burst of 100 (development)
  * npm run bench -- --sizes 64M,1G --small 200 --reps 5 --concurrency 4,16 --only core,ours --profile
+ * npm run bench -- --link-only      only the rows over the emulated uplink (also BENCH_LINK_ONLY=1), ~2 minutes
+ *
+ * Over an emulated plant uplink (measureLink below; --link-rtt 40 --link-mbit 50 --link-files 500): the core flow,
+ * ours outbox off, ours default (outbox on) and ours at other concurrencies (--link-concurrency 4,16), HTTPS
+ * through scripts/bench/link.js; files/s, share of the link, connections opened at the relay, CPU per file.
  *
  * One run, on loopback, against a local Serial stand-in in its own process, side by side:
  *   curl             the floor: curl -F uploading the same file
