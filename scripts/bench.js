@@ -5,6 +5,11 @@
  * npm run bench                       full run: 64 MiB, 512 MiB, 2 GiB and a burst of 500 × 64 KiB
  * npm run bench -- --quick            64 MiB and a burst of 100 (development)
  * npm run bench -- --sizes 64M,1G --small 200 --reps 5 --concurrency 4,16 --only core,ours --profile
+ * npm run bench -- --link-only      only the rows over the emulated uplink (also BENCH_LINK_ONLY=1), ~2 minutes
+ *
+ * Over an emulated plant uplink (measureLink below; --link-rtt 40 --link-mbit 50 --link-files 500): the core flow,
+ * ours outbox off, ours default (outbox on) and ours at other concurrencies (--link-concurrency 4,16), HTTPS
+ * through scripts/bench/link.js; files/s, share of the link, connections opened at the relay, CPU per file.
  *
  * One run, on loopback, against a local Serial stand-in in its own process, side by side:
  *   curl             the floor: curl -F uploading the same file
@@ -35,7 +40,8 @@ const { MiB, cpuMs, settle, resetPeak, sampler, idleRss, makeBigFile, makeSmallF
 
 const API_KEY = 'bench-key-not-a-secret';
 const SMALL_SIZE = 64 * 1024;
-const DEFAULT_CONCURRENCY = 4;
+// The runtime's own default (src/lib/rules/options.ts), so the "default" rows follow it when it changes.
+const DEFAULT_CONCURRENCY = require('../nodes/lib/rules/options.js').CONFIG_OPTIONS.concurrency.default;
 
 // ------------------------------------------------------------------ options
 
@@ -53,7 +59,7 @@ function parseArgs(/** @type {string[]} */ argv) {
         reps: 3,
         quick: false,
         keep: false,
-        concurrency: [DEFAULT_CONCURRENCY, 16],
+        concurrency: [DEFAULT_CONCURRENCY, 4, 16],
         warmupBursts: 0,
         burstReps: 5,
         instances: 2,
@@ -63,6 +69,14 @@ function parseArgs(/** @type {string[]} */ argv) {
         profile: false,
         compare: /** @type {string | null} */ (null),
         out: path.join(PROJECT, '.bench', 'report.json'),
+        // The emulated uplink (scripts/bench/link.js): rows over HTTPS through a paced, delayed relay.
+        link: true,
+        linkOnly: process.env.BENCH_LINK_ONLY === '1',
+        linkRtt: 40,
+        linkMbit: 50,
+        linkFiles: 500,
+        linkReps: 3,
+        linkConcurrency: [4, 16],
     };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
@@ -76,6 +90,8 @@ function parseArgs(/** @type {string[]} */ argv) {
             o.sizes = [64 * MiB];
             o.small = 100;
             o.burstReps = 3;
+            o.linkFiles = 200;
+            o.linkReps = 2;
         } else if (a === '--sizes') o.sizes = value().split(',').map(parseSize);
         else if (a === '--small') o.small = Math.max(1, Math.floor(Number(value())));
         else if (a === '--reps') o.reps = Math.max(1, Math.floor(Number(value())));
@@ -92,15 +108,31 @@ function parseArgs(/** @type {string[]} */ argv) {
         else if (a === '--profile') o.profile = true;
         else if (a === '--compare') o.compare = path.resolve(value());
         else if (a === '--keep') o.keep = true;
+        else if (a === '--no-link') o.link = false;
+        else if (a === '--link-only') o.linkOnly = true;
+        else if (a === '--link-rtt') o.linkRtt = Math.max(0, Number(value()));
+        else if (a === '--link-mbit') o.linkMbit = Math.max(0.1, Number(value()));
+        else if (a === '--link-files') o.linkFiles = Math.max(1, Math.floor(Number(value())));
+        else if (a === '--link-reps') o.linkReps = Math.max(1, Math.floor(Number(value())));
+        else if (a === '--link-concurrency')
+            o.linkConcurrency = value()
+                .split(',')
+                .map((v) => Math.max(1, Math.floor(Number(v))));
         else if (a === '--out') o.out = path.resolve(value());
         else if (a === '--help' || a === '-h') {
             console.log(
-                'usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--burst-reps 5] [--instances 2] [--warmup-bursts N] [--concurrency 4[,16]] [--no-progress-ab] [--no-plain] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--out FILE]',
+                'usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--burst-reps 5] [--instances 2] [--warmup-bursts N] [--concurrency 4[,16]] [--no-progress-ab] [--no-plain] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--out FILE]\n' +
+                    '       [--no-link] [--link-only] [--link-rtt 40] [--link-mbit 50] [--link-files 500] [--link-reps 3] [--link-concurrency 8,16]\n' +
+                    '  --link-only (or BENCH_LINK_ONLY=1): only the emulated-uplink rows (HTTPS through scripts/bench/link.js), a few minutes',
             );
             process.exit(0);
         } else throw new Error(`unknown option ${a}`);
     }
     if (!o.concurrency.includes(DEFAULT_CONCURRENCY)) o.concurrency.unshift(DEFAULT_CONCURRENCY);
+    if (o.linkOnly) {
+        o.link = true;
+        o.sizes = [];
+    }
     // The JIT reaches its steady state after a few thousand uploads through a flow: warm up with at least 3000 files.
     if (!o.warmupBursts) o.warmupBursts = Math.max(3, Math.ceil(3000 / o.small));
     return o;
@@ -108,9 +140,9 @@ function parseArgs(/** @type {string[]} */ argv) {
 
 // ------------------------------------------------------------------ the stand-in, in its own process
 
-async function startServer() {
+async function startServer(/** @type {Record<string, string>} */ env = {}) {
     const child = fork(path.join(__dirname, 'bench', 'stand-in.js'), [], {
-        env: { ...process.env, BENCH_API_KEY: API_KEY },
+        env: { ...process.env, BENCH_API_KEY: API_KEY, ...env },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     /** @type {Array<{filename: string, size: number, sha256: string, at: number}>} */
@@ -502,6 +534,186 @@ async function measureGroup(o) {
     return results;
 }
 
+// ------------------------------------------------------------------ the emulated uplink
+
+/** "A handful" of connections for a whole burst over the uplink (the core flow opens one per file). */
+const LINK_MAX_CONNECTIONS = 8;
+
+/**
+ * The rows over an emulated plant uplink: the stand-in serving HTTPS (a CA made with openssl, trusted
+ * by the Node-RED children through NODE_EXTRA_CA_CERTS) behind scripts/bench/link.js, which delays
+ * every chunk by half the RTT and paces each direction to the link rate, shared by all connections.
+ * One burst of `linkFiles` × 64 KiB per run, after a pause (no connection open), each row in one
+ * Node-RED process, a 100-upload warm-up, `linkReps` runs per row interleaved. Connections are
+ * counted at the relay.
+ * @param {{o: any, dir: string, log: (s: string) => void, outboxBuilt: boolean, profileDir?: string}} a
+ */
+async function measureLink({ o, dir, log, outboxBuilt, profileDir }) {
+    const { makeCertificates } = require('../harness/certs');
+    const { forkLink } = require('./bench/link');
+    const certs = makeCertificates();
+    /** @type {any} */
+    let server;
+    /** @type {any} */
+    let link;
+    try {
+        fs.mkdirSync(path.join(dir, 'link'), { recursive: true });
+        const files = Array.from({ length: o.linkFiles }, (_, i) =>
+            makeSmallFile(path.join(dir, 'link', `up-${String(i).padStart(4, '0')}.bin`), SMALL_SIZE),
+        );
+        server = await startServer({
+            BENCH_TLS: JSON.stringify({ key: path.join(certs.dir, 'server.key'), cert: path.join(certs.dir, 'server.crt') }),
+        });
+        link = await forkLink({ targetPort: Number(new URL(server.url).port), rttMs: o.linkRtt, mbit: o.linkMbit });
+        const serialUrl = `https://127.0.0.1:${link.port}`;
+        log(`uplink: ${o.linkRtt} ms RTT, ${o.linkMbit} Mbit/s, relay :${link.port} (pid ${link.pid}) → HTTPS stand-in ${server.url}`);
+        // The stand-in seen through the relay: connections and bytes are counted where the link is.
+        const viaLink = Object.create(server, {
+            url: { value: serialUrl },
+            reset: {
+                value: async () => {
+                    await server.reset();
+                    await link.reset();
+                },
+            },
+            stats: {
+                value: async () => {
+                    const s = await link.stats();
+                    return {
+                        connections: s.connections,
+                        linkUp: s.up,
+                        linkDown: s.down,
+                        linkIdleMs: s.upIdleMs,
+                        linkFirstMs: s.upFirstMs,
+                        linkLastMs: s.downLastMs,
+                    };
+                },
+            },
+        });
+        const env = { NODE_EXTRA_CA_CERTS: path.join(certs.dir, 'ca.crt') };
+        const ours = (/** @type {number} */ concurrency, /** @type {string} */ outboxDir = '') =>
+            oursFlow({ serialUrl, apiKey: API_KEY, concurrency, outbox: outboxDir ? 'disk' : 'off', outboxDir });
+        const rows = [
+            { key: 'core', label: 'core flow', flows: coreFlow({ serialUrl }), probe: false, env },
+            { key: 'ours', label: 'ours, outbox off', flows: ours(DEFAULT_CONCURRENCY), probe: true, env },
+            ...(outboxBuilt
+                ? [
+                      {
+                          key: 'oursOutbox',
+                          label: 'ours, default (outbox on)',
+                          flows: ours(DEFAULT_CONCURRENCY, path.join(dir, 'outbox-link')),
+                          probe: true,
+                          env,
+                      },
+                  ]
+                : []),
+            ...o.linkConcurrency
+                .filter((/** @type {number} */ c) => c !== DEFAULT_CONCURRENCY)
+                .map((/** @type {number} */ c) => ({
+                    key: `oursOutbox-c${c}`,
+                    label: `ours, outbox on, concurrency ${c}`,
+                    flows: ours(c, outboxBuilt ? path.join(dir, `outbox-link-c${c}`) : ''),
+                    probe: true,
+                    env,
+                })),
+        ].filter((r) => !o.only || o.only.includes(r.key) || o.only.includes(r.key.replace(/-c\d+$/, '')));
+        log(`uplink burst of ${files.length}: ${rows.map((r) => r.label).join(', ')}, ${o.linkReps} reps interleaved`);
+        const results = await measureGroup({
+            rows,
+            dir,
+            server: viaLink,
+            files,
+            reps: o.linkReps,
+            warmup: files.slice(0, 100),
+            warmupRuns: 1,
+            timeoutMs: 300000,
+            log,
+            label: 'link',
+            profileDir,
+            burstMode: 'pause',
+        });
+        const capacity = (o.linkMbit * 1e6) / 8; // payload bytes per second the link could carry at most
+        /** @type {Record<string, any>} */
+        const out = {};
+        for (const row of rows) {
+            const r = results[row.key];
+            const e = { label: row.label, ok: !!r?.ok, detail: r?.detail ?? '', reps: r?.reps ?? [] };
+            if (e.ok) {
+                Object.assign(e, {
+                    ms: r.ms,
+                    filesPerSecond: files.length / (r.ms / 1000),
+                    share: (files.length * SMALL_SIZE) / (r.ms / 1000) / capacity,
+                    connections: median(r.reps.map((/** @type {any} */ x) => x.connections)),
+                    cpuMsPerFile: median(r.reps.map((/** @type {any} */ x) => x.cpu.nodeRedMs)) / files.length,
+                    wireBytesPerFile: median(r.reps.map((/** @type {any} */ x) => x.linkUp)) / files.length,
+                    linkIdleMs: median(r.reps.map((/** @type {any} */ x) => x.linkIdleMs)),
+                    // From the stand-in's reset (just before the trigger) to the first byte on the link, and from the last byte back to the end.
+                    startMs: median(r.reps.map((/** @type {any} */ x) => x.linkFirstMs)),
+                    linkBusyMs: median(r.reps.map((/** @type {any} */ x) => x.linkLastMs - x.linkFirstMs)),
+                    standInCpuMsPerFile: median(r.reps.map((/** @type {any} */ x) => x.cpu.standInMs)) / files.length,
+                    maxUploadsRunning: Math.max(...r.reps.map((/** @type {any} */ x) => x.maxUploadsRunning ?? NaN)),
+                });
+            }
+            out[row.key] = e;
+            log(
+                `uplink ${row.label}: ${e.ok ? `${e.filesPerSecond.toFixed(0)} files/s, ${(e.share * 100).toFixed(0)} % of the link` : `FAILED ${e.detail}`}`,
+            );
+        }
+        const core = out.core?.ok ? out.core : null;
+        const lines = [
+            ['', 'files/s', '×core', 'link share', 'connections', 'CPU ms/file', '×core CPU', 'wire B/file', 'link idle ms', 'first byte ms'],
+        ];
+        for (const [, e] of Object.entries(out)) {
+            if (!e.ok) {
+                lines.push([e.label, 'FAILED', '—', '—', '—', '—', '—', '—', '—', '—']);
+                continue;
+            }
+            lines.push([
+                e.label,
+                e.filesPerSecond.toFixed(0),
+                core ? fmt.x(e.filesPerSecond / core.filesPerSecond) : '—',
+                `${(e.share * 100).toFixed(0)} %`,
+                String(e.connections),
+                e.cpuMsPerFile.toFixed(2),
+                core ? fmt.x(e.cpuMsPerFile / core.cpuMsPerFile) : '—',
+                e.wireBytesPerFile.toFixed(0),
+                e.linkIdleMs.toFixed(0),
+                e.startMs.toFixed(0),
+            ]);
+        }
+        const def = out.oursOutbox ?? out.ours;
+        const floors = [
+            {
+                floor: `uplink ${o.linkRtt} ms/${o.linkMbit} Mbit, ${files.length}-file burst, default settings: ≥ 90 % of the link`,
+                value: def?.ok ? def.share * 100 : NaN,
+                limit: 90,
+                pass: !!def?.ok && def.share >= 0.9,
+            },
+            {
+                floor: `uplink, default settings: ≤ ${LINK_MAX_CONNECTIONS} connections for the burst`,
+                value: def?.ok ? def.connections : NaN,
+                limit: LINK_MAX_CONNECTIONS,
+                pass: !!def?.ok && def.connections <= LINK_MAX_CONNECTIONS,
+            },
+        ];
+        return {
+            rttMs: o.linkRtt,
+            mbit: o.linkMbit,
+            files: files.length,
+            size: SMALL_SIZE,
+            reps: o.linkReps,
+            rows: out,
+            lines,
+            floors,
+            method: `${files.length} × 64 KiB per run after a pause (idle connections closed), HTTPS (stand-in with an openssl CA, trusted through NODE_EXTRA_CA_CERTS) through scripts/bench/link.js: every chunk delayed by ${o.linkRtt / 2} ms, each direction paced to ${o.linkMbit} Mbit/s and shared by all connections, a 4-BDP queue; no loss or slow start emulated. One Node-RED process per row, 100-upload warm-up, ${o.linkReps} runs per row interleaved, medians. link share = payload bytes/s ÷ ${o.linkMbit} Mbit/s; connections = opened at the relay per run; CPU = Node-RED process user+sys ÷ files; wire B/file = bytes relayed up per file (TLS, HTTP and multipart framing included); link idle ms = time the uplink had nothing to send between the run's first and last byte; first byte ms = from just before the trigger to the first byte a client sent on the link.`,
+        };
+    } finally {
+        await link?.stop();
+        await server?.stop();
+        certs.remove();
+    }
+}
+
 // ------------------------------------------------------------------ output
 
 const fmt = {
@@ -528,7 +740,7 @@ async function main() {
     const started = Date.now();
     const loadAtStart = os.loadavg();
     const outboxBuilt =
-        fs.existsSync(path.join(PROJECT, 'src', 'lib', 'outbox.ts')) &&
+        fs.existsSync(path.join(PROJECT, 'src', 'lib', 'outbox', 'outbox.ts')) &&
         /lib\/outbox/.test(fs.readFileSync(path.join(PROJECT, 'src', 'serial-mfg-upload.ts'), 'utf8'));
 
     // Disk: every large file once, the small files, and room for an outbox copy of the largest.
@@ -644,18 +856,20 @@ async function main() {
 
         // (d) the burst of small files, in two connection states, each row warmed up with whole bursts first (JIT at steady state)
         const burstFiles = small;
-        const burstModes = [
-            {
-                key: /** @type {const} */ ('pause'),
-                label: 'after a pause',
-                what: 'no connection open: before each timed burst the stand-in closes its idle connections, as a server does after a pause',
-            },
-            {
-                key: /** @type {const} */ ('backToBack'),
-                label: 'back to back',
-                what: "right after an untimed burst through the same flow: the connections it opened are still open (within the core flow agent's 5 s)",
-            },
-        ];
+        const burstModes = o.linkOnly
+            ? []
+            : [
+                  {
+                      key: /** @type {const} */ ('pause'),
+                      label: 'after a pause',
+                      what: 'no connection open: before each timed burst the stand-in closes its idle connections, as a server does after a pause',
+                  },
+                  {
+                      key: /** @type {const} */ ('backToBack'),
+                      label: 'back to back',
+                      what: "right after an untimed burst through the same flow: the connections it opened are still open (within the core flow agent's 5 s)",
+                  },
+              ];
         /** @type {any} */
         const burst = { files: burstFiles.length, size: SMALL_SIZE, concurrency: DEFAULT_CONCURRENCY, modes: {} };
         const burstVariants = [
@@ -687,6 +901,7 @@ async function main() {
             });
         }
         if (o.only) burstVariants.splice(0, burstVariants.length, ...burstVariants.filter((v) => o.only?.includes(v.key)));
+        if (o.linkOnly) burstVariants.splice(0);
         // Each row runs in several Node-RED processes side by side: one process can be 10-30 % faster or
         // slower than another running the same flow (JIT and memory layout), so one alone can mislead.
         const instances = Array.from({ length: o.instances }, (_, i) => i);
@@ -731,12 +946,19 @@ async function main() {
                 if (r.ok) {
                     r.filesPerSecond = burstFiles.length / (r.ms / 1000);
                     r.bestFilesPerSecond = burstFiles.length / (r.bestMs / 1000);
+                    // Node-RED process CPU (user + sys, all threads) per file, median run.
+                    r.cpuMsPerFile = median(reps.map((/** @type {any} */ x) => x.cpu.nodeRedMs)) / burstFiles.length;
                 }
                 rows[v.key] = r;
                 log(`burst ${mode.label}, ${v.label}: ${r.ok ? `${r.filesPerSecond.toFixed(0)} files/s` : `FAILED ${r.detail}`}`);
             }
             burst.modes[mode.key] = { label: mode.label, what: mode.what, rows };
         }
+
+        // ------------------------------------------------------------ the emulated uplink
+        /** @type {any} */
+        let linkReport = null;
+        if (o.link) linkReport = await measureLink({ o, dir, log, outboxBuilt, profileDir });
 
         // ------------------------------------------------------------ report
         const rowsLarge = [
@@ -749,7 +971,7 @@ async function main() {
         const header = [
             '',
             ...big.flatMap((f) => [`${fmt.size(f.size)} s`, '×curl', 'RSS+ MiB']),
-            ...burstModes.flatMap((m) => [`${burstFiles.length}×64K ${m.label} files/s`, '×core']),
+            ...burstModes.flatMap((m) => [`${burstFiles.length}×64K ${m.label} files/s`, '×core', 'CPU ms/file']),
         ];
         const lines = [header];
         /** Files per second of a burst row, and its ratio to the core flow in the same mode. */
@@ -758,8 +980,8 @@ async function main() {
                 const rows = burst.modes[m.key].rows;
                 const b = rows[key];
                 const coreFps = rows.core?.ok ? rows.core.filesPerSecond : NaN;
-                if (!b || !b.ok) return [b ? 'FAILED' : '—', '—'];
-                return [b.filesPerSecond.toFixed(0), fmt.x(b.filesPerSecond / coreFps)];
+                if (!b || !b.ok) return [b ? 'FAILED' : '—', '—', '—'];
+                return [b.filesPerSecond.toFixed(0), fmt.x(b.filesPerSecond / coreFps), b.cpuMsPerFile.toFixed(2)];
             });
         for (const row of rowsLarge) {
             if ((row.key === 'oursOutbox' && !outboxBuilt) || (o.only && row.key !== 'curl' && !o.only.includes(row.key))) continue;
@@ -777,7 +999,7 @@ async function main() {
                     cells.push(fmt.s(r.ms), fmt.x(r.ms / e.curl.ms), fmt.mib(r.peakGrowth));
                 }
             }
-            if (row.key === 'curl') cells.push(...burstModes.flatMap(() => ['—', '—']));
+            if (row.key === 'curl') cells.push(...burstModes.flatMap(() => ['—', '—', '—']));
             else cells.push(...burstCells(row.key));
             lines.push(cells);
         }
@@ -812,6 +1034,23 @@ async function main() {
         const floors = [];
         for (const f of big) {
             const e = large[f.size];
+            const ob = e.oursOutbox;
+            if (!ob) continue;
+            floors.push({
+                floor: `${fmt.size(f.size)}, outbox on: time ≤ 1.5 × curl`,
+                value: ob.ok && e.curl.ok ? ob.ms / e.curl.ms : NaN,
+                limit: 1.5,
+                pass: ob.ok && e.curl.ok && ob.ms / e.curl.ms <= 1.5,
+            });
+            floors.push({
+                floor: `${fmt.size(f.size)}, outbox on: peak RSS growth ≤ 64 MiB`,
+                value: ob.ok ? ob.peakGrowth / MiB : NaN,
+                limit: 64,
+                pass: ob.ok && ob.peakGrowth <= 64 * MiB,
+            });
+        }
+        for (const f of big) {
+            const e = large[f.size];
             const ours = e.ours;
             floors.push({
                 floor: `${fmt.size(f.size)}: time ≤ 1.2 × curl`,
@@ -830,13 +1069,23 @@ async function main() {
             const rows = burst.modes[m.key].rows;
             const ratio = (rows.ours?.ok ? rows.ours.filesPerSecond : NaN) / (rows.core?.ok ? rows.core.filesPerSecond : NaN);
             floors.push({ floor: `small files, ${m.label}: ≥ 1.5 × core flow files/s`, value: ratio, limit: 1.5, pass: ratio >= 1.5 });
+            if (rows.oursOutbox) {
+                const ob = rows.oursOutbox.ok ? rows.oursOutbox : null;
+                const core = rows.core?.ok ? rows.core : null;
+                const fps = (ob?.filesPerSecond ?? NaN) / (core?.filesPerSecond ?? NaN);
+                const cpu = (ob?.cpuMsPerFile ?? NaN) / (core?.cpuMsPerFile ?? NaN);
+                floors.push({ floor: `small files, ${m.label}, outbox on: ≥ 1.0 × core flow files/s`, value: fps, limit: 1, pass: fps >= 1 });
+                floors.push({ floor: `small files, ${m.label}, outbox on: CPU per file ≤ 1.0 × core flow's`, value: cpu, limit: 1, pass: cpu <= 1 });
+            }
         }
-        floors.push({
-            floor: 'status updates < 2 % of upload time (median run, worst row)',
-            value: worstStatusMedian * 100,
-            limit: 2,
-            pass: worstStatusMedian < 0.02,
-        });
+        if (Number.isFinite(worstStatusMedian))
+            floors.push({
+                floor: 'status updates < 2 % of upload time (median run, worst row)',
+                value: worstStatusMedian * 100,
+                limit: 2,
+                pass: worstStatusMedian < 0.02,
+            });
+        if (linkReport) floors.push(...linkReport.floors);
 
         const machine = {
             node: process.version,
@@ -884,6 +1133,7 @@ async function main() {
             burst,
             statusCost,
             progressAB,
+            link: linkReport && { ...linkReport, lines: undefined },
             floors,
             durationS: (Date.now() - started) / 1000,
         };
@@ -904,7 +1154,13 @@ async function main() {
         );
         for (const m of burstModes) console.log(`burst ${m.label}: ${m.what}`);
         console.log('');
-        console.log(table(lines));
+        if (!o.linkOnly) console.log(table(lines));
+        if (linkReport) {
+            console.log(
+                `\nover an emulated uplink: ${linkReport.rttMs} ms RTT, ${linkReport.mbit} Mbit/s each way, HTTPS; burst of ${linkReport.files} × 64 KiB after a pause, median of ${linkReport.reps} (ours: concurrency ${DEFAULT_CONCURRENCY})\n`,
+            );
+            console.log(table(linkReport.lines));
+        }
         if (Object.values(large).some((e) => Object.values(e).some((/** @type {any} */ r) => r?.peakGrowth < 0))) {
             console.log(
                 '\nRSS+ below 0: at its peak the process was smaller than at idle (memory from the warm-up returned meanwhile); raw figures in the report.',

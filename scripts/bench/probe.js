@@ -2,7 +2,7 @@
 'use strict';
 /**
  * Preloaded into the Node-RED child (node --require) for the "ours" rows only; adds no product setting.
- * - Status cost: wraps every UploadStatus method of the compiled package and adds up the wall time
+ * - Status cost: wraps every ActivityStatus method of the compiled package and adds up the wall time
  *   spent inside them (node.status included) and the repaints.
  * - Concurrency: counts the most uploads running at once through the client's limiter.
  * On SIGWINCH it prints the totals as one "BENCH_PROBE {...}" line (not SIGUSR2: Node-RED exits on
@@ -14,12 +14,12 @@ const path = require('path');
 
 // The package this Node-RED runs (another checkout when the bench compares, see --compare).
 const PACKAGE = process.env.BENCH_PACKAGE || path.join(__dirname, '..', '..');
-const status = require(path.join(PACKAGE, 'nodes', 'lib', 'status.js'));
+const status = require(path.join(PACKAGE, 'nodes', 'lib', 'node-red', 'status.js'));
 const totals = { calls: 0, repaints: 0, ns: 0 };
 
-if (process.env.BENCH_PROGRESS === 'never') status.PROGRESS_INTERVAL_MS = Infinity;
+if (process.env.BENCH_PROGRESS === 'never') status.REPAINT_INTERVAL_MS = Infinity;
 
-const proto = status.UploadStatus.prototype;
+const proto = status.ActivityStatus.prototype;
 for (const name of Object.getOwnPropertyNames(proto).filter((n) => n !== 'constructor')) {
     const original = proto[name];
     if (typeof original !== 'function') continue;
@@ -43,25 +43,27 @@ for (const name of Object.getOwnPropertyNames(proto).filter((n) => n !== 'constr
     };
 }
 
-// The most uploads running at once through one config node's limiter (the concurrency setting).
-const limiter = require(path.join(PACKAGE, 'nodes', 'lib', 'limiter.js'));
-const run = limiter.Limiter.prototype.run;
+// The most uploads running at once through the client's limiter (the concurrency setting); other
+// limiters (the outbox's writes) are not counted. The package calls client_1.SerialClient at use.
+const clientModule = require(path.join(PACKAGE, 'nodes', 'lib', 'serial', 'client.js'));
 let running = 0;
 let maxRunning = 0;
-limiter.Limiter.prototype.run = function (/** @type {() => Promise<unknown>} */ task, /** @type {AbortSignal | undefined} */ signal) {
-    return run.call(
-        this,
-        async () => {
-            running++;
-            maxRunning = Math.max(maxRunning, running);
-            try {
-                return await task();
-            } finally {
-                running--;
-            }
-        },
-        signal,
-    );
+clientModule.SerialClient = class extends clientModule.SerialClient {
+    constructor(/** @type {any[]} */ ...args) {
+        super(...args);
+        const limiter = this.limiter;
+        const run = limiter.run.bind(limiter);
+        limiter.run = (/** @type {() => Promise<unknown>} */ task, /** @type {AbortSignal | undefined} */ signal) =>
+            run(async () => {
+                running++;
+                maxRunning = Math.max(maxRunning, running);
+                try {
+                    return await task();
+                } finally {
+                    running--;
+                }
+            }, signal);
+    }
 };
 
 // How busy the event loop (the main thread) was: a figure near 1 means the CPU work per upload decides.

@@ -9,14 +9,18 @@
  * Child → parent: {t: 'ready', url} | {t: 'upload', filename, size, sha256, at, durationMs}
  *                 | {t: 'reset'} | {t: 'stats', connections} | {t: 'closedIdle'}
  */
+const fs = require('fs');
 const { startStandIn } = require('../../harness/serial-stand-in');
 
 async function main() {
     const apiKey = process.env.BENCH_API_KEY;
     if (!apiKey || !process.send) throw new Error('run through child_process.fork with BENCH_API_KEY set');
     const send = /** @type {(m: unknown) => void} */ (process.send.bind(process));
+    // BENCH_TLS = JSON {key, cert}: file paths; serves HTTPS (the link rows, behind scripts/bench/link.js).
+    const tlsFiles = JSON.parse(process.env.BENCH_TLS ?? 'null');
     const serial = await startStandIn({
         apiKey,
+        ...(tlsFiles ? { tls: { key: fs.readFileSync(tlsFiles.key), cert: fs.readFileSync(tlsFiles.cert) } } : {}),
         port: 0,
         onUpload: (u) => send({ t: 'upload', filename: u.filename, size: u.size, sha256: u.sha256, at: Date.now(), durationMs: u.durationMs }),
     });

@@ -9,6 +9,7 @@ import { quarantine } from './dead-letter';
 import { loadJobs } from './load';
 import { OutboxLock } from './lock';
 import { snapshotMessage } from './snapshot';
+import { Limiter } from '../serial/limiter';
 
 export type { OutboxLimits } from './job';
 
@@ -32,6 +33,14 @@ export type { OutboxLimits } from './job';
 export const EMBED_LIMIT = 1024 * 1024;
 /** Bytes of queued jobs kept in memory as well, so that the upload needs no read back. */
 const MEMORY_BUDGET = 32 * 1024 * 1024;
+/**
+ * Jobs being read and written at once. A burst of 500 messages started all 500 reads, writes and
+ * syncs together on libuv's 4 threads, and the first job committed (and its upload started) only
+ * once most of them were through: 470 ms after the trigger over the uplink rows of the bench, 80 ms
+ * with the outbox off. In arrival order, a few at a time, the first commits at once; the syncs of
+ * the few still overlap.
+ */
+const WRITES_AT_ONCE = 8;
 
 function unwritable(dir: string, err: unknown): SerialError {
     return new SerialError('OUTBOX_UNWRITABLE', { params: { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) } });
@@ -49,6 +58,7 @@ export class Outbox {
     private lastCommit: Promise<void> = Promise.resolve();
     private readonly folder: FolderSync;
     private readonly stopping = new AbortController();
+    private readonly writes = new Limiter(WRITES_AT_ONCE);
 
     private constructor(
         readonly dir: string,
@@ -125,27 +135,31 @@ export class Outbox {
         let turnOver!: () => void;
         this.lastCommit = previous.then(() => new Promise<void>((resolve) => (turnOver = resolve)));
         try {
-            const embedded = await Promise.all(work.files.map((f) => (f.buffer || (f.path && f.size <= EMBED_LIMIT) ? readAll(f) : undefined)));
-            let at = 0;
-            const files: StoredFile[] = work.files.map((f, n) => {
-                const stored: StoredFile = { filename: f.filename, contentType: f.contentType, size: f.size };
-                if (embedded[n]) {
-                    stored.at = at;
-                    at += f.size;
-                } else stored.source = { path: f.path!, identity: f.identity! };
-                return stored;
-            });
-            const header: JobHeader = {
-                v: 1,
-                kind: work.kind,
-                createdAt: new Date().toISOString(),
-                spec: work.spec,
-                msg: snapshot.msg,
-                files,
-                ...(snapshot.omitted.length ? { omitted: snapshot.omitted } : {}),
-            };
-            const line = headerLine(header);
-            const identity = await writeSynced(tmp, [line, ...embedded.filter((b): b is Buffer => !!b)]);
+            const createdAt = new Date().toISOString();
+            const { embedded, at, files, header, line, identity } = await this.writes.run(async () => {
+                const embedded = await Promise.all(work.files.map((f) => (f.buffer || (f.path && f.size <= EMBED_LIMIT) ? readAll(f) : undefined)));
+                let at = 0;
+                const files: StoredFile[] = work.files.map((f, n) => {
+                    const stored: StoredFile = { filename: f.filename, contentType: f.contentType, size: f.size };
+                    if (embedded[n]) {
+                        stored.at = at;
+                        at += f.size;
+                    } else stored.source = { path: f.path!, identity: f.identity! };
+                    return stored;
+                });
+                const header: JobHeader = {
+                    v: 1,
+                    kind: work.kind,
+                    createdAt,
+                    spec: work.spec,
+                    msg: snapshot.msg,
+                    files,
+                    ...(snapshot.omitted.length ? { omitted: snapshot.omitted } : {}),
+                };
+                const line = headerLine(header);
+                const identity = await writeSynced(tmp, [line, ...embedded.filter((b): b is Buffer => !!b)]);
+                return { embedded, at, files, header, line, identity };
+            }, this.stopping.signal);
             const copies = work.copyFirst ? await copyBeforeCommit(id, work.files, files, this.tmpDir, this.jobsDir, this.stopping.signal) : [];
             await previous;
             await rename(tmp, path.join(this.jobsDir, `${id}.job`));
