@@ -14,12 +14,19 @@ const path = require('path');
 
 // The package this Node-RED runs (another checkout when the bench compares, see --compare).
 const PACKAGE = process.env.BENCH_PACKAGE || path.join(__dirname, '..', '..');
-const status = require(path.join(PACKAGE, 'nodes', 'lib', 'node-red', 'status.js'));
+const fs = require('fs');
+/** A compiled module of the package, wherever its layout keeps it (0.1.0's lib/ was flat). */
+const lib = (/** @type {string[]} */ ...candidates) => {
+    const found = candidates.map((c) => path.join(PACKAGE, 'nodes', 'lib', c)).find((f) => fs.existsSync(f));
+    if (!found) throw new Error(`bench probe: none of ${candidates.join(', ')} in ${PACKAGE}`);
+    return require(found);
+};
+const status = lib('node-red/status.js', 'status.js');
 const totals = { calls: 0, repaints: 0, ns: 0 };
 
 if (process.env.BENCH_PROGRESS === 'never') status.REPAINT_INTERVAL_MS = Infinity;
 
-const proto = status.ActivityStatus.prototype;
+const proto = (status.ActivityStatus ?? status.UploadStatus).prototype;
 for (const name of Object.getOwnPropertyNames(proto).filter((n) => n !== 'constructor')) {
     const original = proto[name];
     if (typeof original !== 'function') continue;
@@ -45,7 +52,7 @@ for (const name of Object.getOwnPropertyNames(proto).filter((n) => n !== 'constr
 
 // The most uploads running at once through the client's limiter (the concurrency setting); other
 // limiters (the outbox's writes) are not counted. The package calls client_1.SerialClient at use.
-const clientModule = require(path.join(PACKAGE, 'nodes', 'lib', 'serial', 'client.js'));
+const clientModule = lib('serial/client.js', 'client.js');
 let running = 0;
 let maxRunning = 0;
 clientModule.SerialClient = class extends clientModule.SerialClient {
