@@ -61,6 +61,8 @@ function parseArgs(/** @type {string[]} */ argv) {
         keep: false,
         concurrency: [DEFAULT_CONCURRENCY, 4, 16],
         warmupBursts: 0,
+        /** --warmup-uploads N: warm up with one run of the burst's first N files instead of whole bursts. */
+        warmupUploads: 0,
         burstReps: 5,
         instances: 2,
         progressAB: true,
@@ -98,6 +100,7 @@ function parseArgs(/** @type {string[]} */ argv) {
         else if (a === '--burst-reps') o.burstReps = Math.max(1, Math.floor(Number(value())));
         else if (a === '--instances') o.instances = Math.max(1, Math.floor(Number(value())));
         else if (a === '--warmup-bursts') o.warmupBursts = Math.max(1, Math.floor(Number(value())));
+        else if (a === '--warmup-uploads') o.warmupUploads = Math.max(1, Math.floor(Number(value())));
         else if (a === '--concurrency')
             o.concurrency = value()
                 .split(',')
@@ -121,7 +124,7 @@ function parseArgs(/** @type {string[]} */ argv) {
         else if (a === '--out') o.out = path.resolve(value());
         else if (a === '--help' || a === '-h') {
             console.log(
-                'usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--burst-reps 5] [--instances 2] [--warmup-bursts N] [--concurrency 4[,16]] [--no-progress-ab] [--no-plain] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--out FILE]\n' +
+                'usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--burst-reps 5] [--instances 2] [--warmup-bursts N] [--warmup-uploads N] [--concurrency 4[,16]] [--no-progress-ab] [--no-plain] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--out FILE]\n' +
                     '       [--no-link] [--link-only] [--link-rtt 40] [--link-mbit 50] [--link-files 500] [--link-reps 3] [--link-concurrency 8,16]\n' +
                     '  --link-only (or BENCH_LINK_ONLY=1): only the emulated-uplink rows (HTTPS through scripts/bench/link.js), a few minutes',
             );
@@ -916,8 +919,8 @@ async function main() {
                 server,
                 files: burstFiles,
                 reps: o.burstReps,
-                warmup: burstFiles,
-                warmupRuns: o.warmupBursts,
+                warmup: o.warmupUploads ? burstFiles.slice(0, o.warmupUploads) : burstFiles,
+                warmupRuns: o.warmupUploads ? 1 : o.warmupBursts,
                 timeoutMs: 300000,
                 log,
                 label: `burst-${mode.key}`,
@@ -1150,7 +1153,7 @@ async function main() {
                 .join(' ')} at end (other work on the machine makes times noisy)`,
         );
         console.log(
-            `time: median of ${o.reps} (bursts: ${o.burstReps} in each of ${o.instances} processes per row, after ${o.warmupBursts} warm-up bursts), rows interleaved; RSS+: Node-RED peak RSS growth over idle (worst rep); ours: concurrency ${DEFAULT_CONCURRENCY}, outbox off`,
+            `time: median of ${o.reps} (bursts: ${o.burstReps} in each of ${o.instances} processes per row, after ${o.warmupUploads ? `${o.warmupUploads} warm-up uploads` : `${o.warmupBursts} warm-up bursts`}), rows interleaved; RSS+: Node-RED peak RSS growth over idle (worst rep); ours: concurrency ${DEFAULT_CONCURRENCY}, outbox off`,
         );
         for (const m of burstModes) console.log(`burst ${m.label}: ${m.what}`);
         console.log('');
