@@ -8,15 +8,11 @@
 const assert = require('node:assert/strict');
 const crypto = require('crypto');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const helper = require('node-red-node-test-helper');
-const { startStandIn } = require('../harness/serial-stand-in');
-const { unload, configNode } = require('./support/flow');
-const { API_KEY } = require('./support/secrets');
 const { scan } = require('./support/leak-guard');
+const { setup, PROCESS } = require('./support/record-flow');
 
-const recordNode = require('../nodes/serial-mfg-record.js');
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 async function until(/** @type {() => boolean | Promise<boolean>} */ cond, timeoutMs = 15000, what = 'condition') {
@@ -26,71 +22,22 @@ async function until(/** @type {() => boolean | Promise<boolean>} */ cond, timeo
         await sleep(25);
     }
 }
-const PROCESS = 'process-eol-1';
 /** A PNG's first bytes: enough for a file typed image/png. */
 const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), crypto.randomBytes(3000)]);
 
 describe('serial-mfg-record: one message, one complete process entry', function () {
     this.timeout(30000);
+    // The stand-in, its units (SN-0042, SN-0043, PCB-7781) and a record flow with output and Catch.
+    const ctx = setup(this);
     /** @type {any} */ let serial;
     /** @type {string} */ let dir;
-    before(async function () {
-        serial = await startStandIn({ apiKey: API_KEY });
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serial-record-'));
+    before(function () {
+        ({ serial, dir } = ctx);
     });
-    beforeEach(function () {
-        serial.addUnit({ identifier: 'SN-0042', component_id: 'c-main' });
-        serial.addUnit({ identifier: 'SN-0043', component_id: 'c-main' });
-        serial.addUnit({ identifier: 'PCB-7781', component_id: 'c-pcb' });
-    });
-    afterEach(async function () {
-        await unload();
-        serial.reset();
+    afterEach(function () {
         scan('record outboxes', { path: dir });
     });
-    after(async function () {
-        await serial.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-    });
-
-    /** @param {Record<string, unknown>} [props] record node properties */
-    async function flow(props = {}) {
-        const nodes = [
-            { id: 'tab', type: 'tab', label: 'records' },
-            { id: 'cfg', type: 'serial-mfg-config', baseUrl: serial.url, concurrency: 4 },
-            {
-                id: 'rec',
-                z: 'tab',
-                type: 'serial-mfg-record',
-                server: 'cfg',
-                process: PROCESS,
-                station: 'EOL-3',
-                outbox: 'off',
-                outboxDir: dir,
-                attempts: 2,
-                backoff: 0.01,
-                ...props,
-                wires: [['out']],
-            },
-            { id: 'out', z: 'tab', type: 'helper' },
-            { id: 'catcher', z: 'tab', type: 'catch', scope: ['rec'], uncaught: false, wires: [['err']] },
-            { id: 'err', z: 'tab', type: 'helper' },
-        ];
-        await helper.load([configNode, recordNode], nodes, { cfg: { apiKey: API_KEY } });
-        /** @type {any[]} */ const outputs = [];
-        /** @type {any[]} */ const errors = [];
-        helper.getNode('out').on('input', (/** @type {any} */ m) => outputs.push(m));
-        helper.getNode('err').on('input', (/** @type {any} */ m) => errors.push(m));
-        const rec = helper.getNode('rec');
-        /** Sends one message; resolves with what came out (output or Catch). @param {any} msg */
-        const record = async (msg) => {
-            const before = outputs.length + errors.length;
-            rec.receive(msg);
-            await until(() => outputs.length + errors.length > before, 20000, 'an outcome');
-            return outputs.length > before ? { ok: true, msg: outputs.at(-1) } : { ok: false, msg: errors.at(-1) };
-        };
-        return { rec, outputs, errors, record };
-    }
+    const flow = (/** @type {Record<string, unknown>} */ props = {}) => ctx.flow(props);
 
     /** The stand-in's entries, completed ones first checked by the test. */
     const entries = () => [...serial.entries.values()];
