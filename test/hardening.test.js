@@ -22,16 +22,9 @@ const { scan } = require('./support/leak-guard');
 const { committedJobs, writeJob } = require('./support/outbox');
 const { pathSource } = require('../nodes/lib/source/sources');
 const { Outbox } = require('../nodes/lib/outbox/outbox');
+const { sleep, until } = require('./support/wait');
 
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
-const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
-async function until(/** @type {() => boolean} */ cond, timeoutMs = 10000, what = 'condition') {
-    const end = Date.now() + timeoutMs;
-    while (!cond()) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await sleep(25);
-    }
-}
 const uploads = (/** @type {any} */ serial) => serial.requests.filter((/** @type {any} */ r) => r.path === '/files');
 
 describe('hardening: no crash, no leak, no injection at the edges', function () {

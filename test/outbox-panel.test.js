@@ -18,16 +18,9 @@ const { startNodeRed } = require('../harness/nodered');
 const { send, unload, configNode, uploadNode } = require('./support/flow');
 const { API_KEY, WRONG_KEY } = require('./support/secrets');
 const { scan } = require('./support/leak-guard');
+const { sleep, until } = require('./support/wait');
 
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
-const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
-async function until(/** @type {() => boolean | Promise<boolean>} */ cond, timeoutMs = 15000, what = 'condition') {
-    const end = Date.now() + timeoutMs;
-    while (!(await cond())) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await sleep(50);
-    }
-}
 
 describe('the outbox panel and what the outbox does with trouble', function () {
     this.timeout(60000);

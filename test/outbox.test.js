@@ -10,18 +10,11 @@ const { loadUploadFlow, send, unload } = require('./support/flow');
 const { API_KEY } = require('./support/secrets');
 const { scan } = require('./support/leak-guard');
 const { committedJobs, readJobFile } = require('./support/outbox');
+const { until } = require('./support/wait');
 
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
-const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
 /** @param {() => boolean} cond */
-async function until(cond, timeoutMs = 15000, what = 'condition') {
-    const end = Date.now() + timeoutMs;
-    while (!cond()) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await sleep(25);
-    }
-}
 
 /** Committed jobs in the upload node's outbox folder. */
 const jobsIn = (/** @type {string} */ dir) => committedJobs(path.join(dir, 'up', 'jobs'));

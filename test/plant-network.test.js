@@ -19,16 +19,9 @@ const { send, unload, configNode, uploadNode } = require('./support/flow');
 const { loadFlow, coreNodes, requestNode, request } = require('./support/request-flow');
 const { API_KEY, PROXY_PASSWORD } = require('./support/secrets');
 const { scan } = require('./support/leak-guard');
+const { until } = require('./support/wait');
 
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
-const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
-async function until(/** @type {() => boolean} */ cond, timeoutMs = 10000, what = 'condition') {
-    const end = Date.now() + timeoutMs;
-    while (!cond()) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await sleep(25);
-    }
-}
 const NETWORK = coreNodes('network/05-tls.js', 'network/06-httpproxy.js');
 
 describe('plant networks: HTTPS, the plant CA, proxies', function () {

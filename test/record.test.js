@@ -12,16 +12,9 @@ const path = require('path');
 const helper = require('node-red-node-test-helper');
 const { scan } = require('./support/leak-guard');
 const { setup, PROCESS } = require('./support/record-flow');
+const { sleep, until } = require('./support/wait');
 
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
-const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
-async function until(/** @type {() => boolean | Promise<boolean>} */ cond, timeoutMs = 15000, what = 'condition') {
-    const end = Date.now() + timeoutMs;
-    while (!(await cond())) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await sleep(25);
-    }
-}
 /** A PNG's first bytes: enough for a file typed image/png. */
 const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), crypto.randomBytes(3000)]);
 

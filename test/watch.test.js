@@ -21,7 +21,7 @@ const watchNode = require('../nodes/serial-mfg-watch.js');
 const recordNode = require('../nodes/serial-mfg-record.js');
 
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
-const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
+const { sleep } = require('./support/wait');
 const SETTLE = 0.4;
 /** Long enough for a file to settle and be sent, with room for a slow machine. */
 const QUIET_MS = SETTLE * 1000 * 3 + 500;

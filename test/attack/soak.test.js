@@ -18,7 +18,7 @@ const { scan } = require('../support/leak-guard');
 
 const COUNT = process.env.SOAK === 'long' ? 30000 : 3000;
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
-const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
+const { sleep } = require('../support/wait');
 
 /** mulberry32: the same faults at the same uploads on every run. */
 function random(/** @type {number} */ seed) {

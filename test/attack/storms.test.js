@@ -16,16 +16,9 @@ const { startNodeRed } = require('../../harness/nodered');
 const { API_KEY } = require('../support/secrets');
 const { scan } = require('../support/leak-guard');
 const { committedJobs, readJobFile } = require('../support/outbox');
+const { sleep, until } = require('../support/wait');
 
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
-const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
-async function until(/** @type {() => boolean} */ cond, timeoutMs, what) {
-    const end = Date.now() + timeoutMs;
-    while (!cond()) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await sleep(50);
-    }
-}
 /** A small seeded generator (mulberry32): the same moments on every run. */
 function random(/** @type {number} */ seed) {
     let a = seed >>> 0;

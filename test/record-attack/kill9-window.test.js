@@ -13,15 +13,8 @@ const { startStandIn } = require('../../harness/serial-stand-in');
 const { startNodeRed } = require('../../harness/nodered');
 const { API_KEY } = require('../support/secrets');
 const { holdAnswers } = require('../support/record-flow');
+const { sleep, until } = require('../support/wait');
 
-const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
-async function until(/** @type {() => boolean} */ cond, timeoutMs = 30000, what = 'condition') {
-    const end = Date.now() + timeoutMs;
-    while (!cond()) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await sleep(20);
-    }
-}
 const REC = 'advk9rec00000001';
 function flow(/** @type {string} */ baseUrl) {
     return [

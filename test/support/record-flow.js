@@ -9,15 +9,8 @@ const { startStandIn } = require('../../harness/serial-stand-in');
 const { unload, configNode } = require('./flow');
 const { API_KEY } = require('./secrets');
 const recordNode = require('../../nodes/serial-mfg-record.js');
+const { sleep, until } = require('./wait');
 
-const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
-async function until(/** @type {() => boolean} */ cond, timeoutMs = 15000, what = 'condition') {
-    const end = Date.now() + timeoutMs;
-    while (!cond()) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await sleep(25);
-    }
-}
 const PROCESS = 'process-adv';
 
 function setup(/** @type {Mocha.Suite} */ suite) {

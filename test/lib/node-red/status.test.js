@@ -3,7 +3,7 @@
 const assert = require('node:assert/strict');
 const { ActivityStatus, LatestStatus } = require('../../../nodes/lib/node-red/status');
 
-const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
+const { sleep } = require('../../support/wait');
 
 /** An ActivityStatus on a clock the test moves, recording what it paints. */
 function subject() {

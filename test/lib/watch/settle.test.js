@@ -3,7 +3,7 @@
 const assert = require('node:assert/strict');
 const { SettleTracker } = require('../../../nodes/lib/watch/settle');
 
-const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
+const { sleep } = require('../../support/wait');
 
 /**
  * A tracker over a fake disk (`files`: rel → {size, mtimeMs}) recording the batches it completes.
