@@ -14,9 +14,9 @@ const { startStandIn } = require('../harness/serial-stand-in');
 const { helper, loadFlow, coreNodes, configNode } = require('./support/request-flow');
 const { API_KEY } = require('./support/secrets');
 const { scan } = require('./support/leak-guard');
+const { readExample, inTab } = require('./support/examples');
 
 const recordNode = require('../nodes/serial-mfg-record.js');
-const EXAMPLE = path.join(__dirname, '..', 'examples', 'Record a station result with its files.json');
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
 const CORE = coreNodes('common/20-inject.js', 'common/21-debug.js', 'common/25-catch.js', 'common/90-comment.js', 'function/10-function.js');
 const PROCESS = 'process-final-test';
@@ -24,7 +24,7 @@ const PROCESS = 'process-final-test';
 describe('example: Record a station result with its files', function () {
     /** @type {any} */ let serial;
     /** @type {string} */ let dir;
-    /** @type {any[]} */ const example = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8'));
+    const example = readExample('Record a station result with its files');
     const byName = (/** @type {string} */ name) => {
         const node = example.find((n) => n.name === name);
         assert.ok(node, `the example has a node named "${name}"`);
@@ -50,16 +50,10 @@ describe('example: Record a station result with its files', function () {
 
     /** Deploys the example into a tab as importing it does, with the URL, key and process id set. */
     function deploy() {
-        const flow = [
-            { id: 'tab', type: 'tab', label: 'station' },
-            ...example.map((n) =>
-                n.type === 'serial-mfg-config'
-                    ? { ...n, baseUrl: serial.url }
-                    : n.type === 'serial-mfg-record'
-                      ? { ...n, z: 'tab', process: PROCESS, outboxDir: dir, backoff: 0.05 }
-                      : { ...n, z: 'tab' },
-            ),
-        ];
+        const flow = inTab(example, {
+            'serial-mfg-config': { baseUrl: serial.url },
+            'serial-mfg-record': { process: PROCESS, outboxDir: dir, backoff: 0.05 },
+        });
         return loadFlow([configNode, recordNode, ...CORE], flow, { [config.id]: { apiKey: API_KEY } });
     }
 

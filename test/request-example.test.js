@@ -14,8 +14,8 @@ const { startStandIn } = require('../harness/serial-stand-in');
 const { helper, loadFlow, coreNodes, configNode, uploadNode, requestNode } = require('./support/request-flow');
 const { API_KEY } = require('./support/secrets');
 const { scan } = require('./support/leak-guard');
+const { readExample, inTab } = require('./support/examples');
 
-const EXAMPLE = path.join(__dirname, '..', 'examples', 'Build a process entry step by step.json');
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
 
 const CORE = coreNodes(
@@ -31,7 +31,7 @@ const CORE = coreNodes(
 describe('example: Build a process entry step by step', function () {
     /** @type {any} */ let serial;
     /** @type {string} */ let dir;
-    /** @type {any[]} */ const example = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8'));
+    const example = readExample('Build a process entry step by step');
     const byName = (/** @type {string} */ name) => {
         const node = example.find((n) => n.name === name);
         assert.ok(node, `the example has a node named "${name}"`);
@@ -63,10 +63,7 @@ describe('example: Build a process entry step by step', function () {
 
     /** Deploys the example into a tab, as importing it does. */
     async function deploy() {
-        const flow = [
-            { id: 'tab', type: 'tab', label: 'station' },
-            ...example.map((n) => (n.type === 'serial-mfg-config' ? { ...n, baseUrl: serial.url } : { ...n, z: 'tab' })),
-        ];
+        const flow = inTab(example, { 'serial-mfg-config': { baseUrl: serial.url } });
         return loadFlow([configNode, uploadNode, requestNode, ...CORE], flow, { [config.id]: { apiKey: API_KEY } });
     }
 

@@ -22,6 +22,7 @@ const recordNode = require('../nodes/serial-mfg-record.js');
 
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
 const { sleep } = require('./support/wait');
+const { readExample, inTab } = require('./support/examples');
 const SETTLE = 0.4;
 /** Long enough for a file to settle and be sent, with room for a slow machine. */
 const QUIET_MS = SETTLE * 1000 * 3 + 500;
@@ -449,19 +450,12 @@ describe('serial-mfg-watch', function () {
         });
 
         it('runs the shipped example "Send every report a station writes": each report uploaded through the outbox', async function () {
-            const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'examples', 'Send every report a station writes.json'), 'utf8'));
-            const flow = [
-                { id: 'tab', type: 'tab', label: 'station' },
-                ...example.map((/** @type {any} */ n) =>
-                    n.type === 'serial-mfg-config'
-                        ? { ...n, baseUrl: serial.url }
-                        : n.type === 'serial-mfg-watch'
-                          ? { ...n, z: 'tab', folder: dir, settle: SETTLE }
-                          : n.type === 'serial-mfg-upload'
-                            ? { ...n, z: 'tab', outboxDir: path.join(dir, '..', `outbox-${newId()}`) }
-                            : { ...n, z: 'tab' },
-                ),
-            ];
+            const example = readExample('Send every report a station writes');
+            const flow = inTab(example, {
+                'serial-mfg-config': { baseUrl: serial.url },
+                'serial-mfg-watch': { folder: dir, settle: SETTLE },
+                'serial-mfg-upload': { outboxDir: path.join(dir, '..', `outbox-${newId()}`) },
+            });
             const f = await loadFlow([watchNode, configNode, uploadNode, ...coreNodes('common/21-debug.js', 'common/90-comment.js')], flow, {
                 'serial-mfg-example-server': { apiKey: API_KEY },
             });
@@ -480,19 +474,12 @@ describe('serial-mfg-watch', function () {
         });
 
         it('runs the shipped example "Record each report a station writes": one submitted entry per report, the file attached', async function () {
-            const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'examples', 'Record each report a station writes.json'), 'utf8'));
-            const flow = [
-                { id: 'tab', type: 'tab', label: 'station' },
-                ...example.map((/** @type {any} */ n) =>
-                    n.type === 'serial-mfg-config'
-                        ? { ...n, baseUrl: serial.url }
-                        : n.type === 'serial-mfg-watch'
-                          ? { ...n, z: 'tab', folder: dir, settle: SETTLE }
-                          : n.type === 'serial-mfg-record'
-                            ? { ...n, z: 'tab', outboxDir: path.join(dir, '..', `outbox-${newId()}`) }
-                            : { ...n, z: 'tab' },
-                ),
-            ];
+            const example = readExample('Record each report a station writes');
+            const flow = inTab(example, {
+                'serial-mfg-config': { baseUrl: serial.url },
+                'serial-mfg-watch': { folder: dir, settle: SETTLE },
+                'serial-mfg-record': { outboxDir: path.join(dir, '..', `outbox-${newId()}`) },
+            });
             serial.addUnit({ identifier: 'SN-0042', component_id: 'c-main' });
             serial.addUnit({ identifier: 'SN-0043', component_id: 'c-main' });
             const modules = [
