@@ -186,16 +186,15 @@ export async function runRecord(client: SerialClient, task: Task, options: Recor
         for (const [k, v] of Object.entries(journal.steps)) if (k.startsWith('datum:') && v === sig) keys.add(k);
         return keys.size;
     };
-    // A record resumed on an entry asks Serial once which of its data are there: a datum put just
-    // before a crash or a redeploy is not put again.
-    const inSerial = resumed ? dataInSerial() : undefined;
-    inSerial?.catch(() => undefined);
+    // A record resumed on an entry asks Serial once which of its data are there, before its first put
+    // (a datum put just before a crash or a redeploy is not put again); resumed at its submit, it asks nothing.
+    let inSerial: Promise<Map<string, number>> | undefined;
 
     /** One datum: read back instead of guessed when its request may have reached Serial. */
     async function putDatum(key: string, body: Record<string, unknown>): Promise<void> {
         const sig = signature(body);
         const present = async (counts: Map<string, number>) => (counts.get(sig) ?? 0) > alreadyPut(sig);
-        if (inSerial && (await present(await inSerial))) return void putSigs.set(key, sig);
+        if (resumed && (await present(await (inSerial ??= dataInSerial())))) return void putSigs.set(key, sig);
         for (let round = 0; ; round++) {
             try {
                 await call('PUT', entryPath, { body, idempotent: false });
