@@ -163,6 +163,8 @@ describe('records through a kill -9', function () {
         rt = await start(userDir);
         await until(() => [...serial.entries.values()].filter((e) => e.is_complete).length === 8, 60000, '8 complete entries');
         await until(() => committedJobs(jobs).length === 0, 10000, 'an empty outbox');
+        // Nothing of a delivered record stays behind: no copy, no journal.
+        assert.deepEqual(fs.readdirSync(jobs), []);
         check(expected);
     });
 
