@@ -17,7 +17,7 @@
  *   ours             this package's upload node (outbox off, concurrency 4 = the default), in a real Node-RED
  *   ours, outbox on  the same with outbox 'disk' (skipped while the upload node has no outbox)
  * and, for the burst, a few variants that explain the figures: the core node with keep-alive on, ours
- * with another concurrency, ours with a plain http.request in place of axios (scripts/bench/probe.js).
+ * with another concurrency.
  *
  * Each row runs in a fresh Node-RED child; the rows of one size start side by side and their runs are
  * interleaved (curl, core, ours, ..., then again), each run starting once every process is idle, so
@@ -66,7 +66,6 @@ function parseArgs(/** @type {string[]} */ argv) {
         burstReps: 5,
         instances: 2,
         progressAB: true,
-        plain: true,
         only: /** @type {string[] | null} */ (null),
         profile: false,
         compare: /** @type {string | null} */ (null),
@@ -106,7 +105,6 @@ function parseArgs(/** @type {string[]} */ argv) {
                 .split(',')
                 .map((v) => Math.max(1, Math.floor(Number(v))));
         else if (a === '--no-progress-ab') o.progressAB = false;
-        else if (a === '--no-plain') o.plain = false;
         else if (a === '--only') o.only = value().split(',');
         else if (a === '--profile') o.profile = true;
         else if (a === '--compare') o.compare = path.resolve(value());
@@ -124,7 +122,7 @@ function parseArgs(/** @type {string[]} */ argv) {
         else if (a === '--out') o.out = path.resolve(value());
         else if (a === '--help' || a === '-h') {
             console.log(
-                'usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--burst-reps 5] [--instances 2] [--warmup-bursts N] [--warmup-uploads N] [--concurrency 4[,16]] [--no-progress-ab] [--no-plain] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--out FILE]\n' +
+                'usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--burst-reps 5] [--instances 2] [--warmup-bursts N] [--warmup-uploads N] [--concurrency 4[,16]] [--no-progress-ab] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--out FILE]\n' +
                     '       [--no-link] [--link-only] [--link-rtt 40] [--link-mbit 50] [--link-files 500] [--link-reps 3] [--link-concurrency 8,16]\n' +
                     '  --link-only (or BENCH_LINK_ONLY=1): only the emulated-uplink rows (HTTPS through scripts/bench/link.js), a few minutes',
             );
@@ -894,15 +892,6 @@ async function main() {
             });
         }
         if (compareRow) burstVariants.push(compareRow);
-        if (o.plain) {
-            burstVariants.push({
-                key: 'oursPlainHttp',
-                label: 'ours, http.request instead of axios',
-                probe: true,
-                flows: () => ours(DEFAULT_CONCURRENCY),
-                env: { BENCH_HTTP: 'plain' },
-            });
-        }
         if (o.only) burstVariants.splice(0, burstVariants.length, ...burstVariants.filter((v) => o.only?.includes(v.key)));
         if (o.linkOnly) burstVariants.splice(0);
         // Each row runs in several Node-RED processes side by side: one process can be 10-30 % faster or
@@ -1104,7 +1093,6 @@ async function main() {
                 }
             })(),
             nodeRed: require('node-red/package.json').version,
-            axios: require('axios/package.json').version,
             loadAverageAtStart: loadAtStart,
             loadAverageAtEnd: os.loadavg(),
         };
@@ -1120,8 +1108,6 @@ async function main() {
                 rss: 'Node-RED child: idle = VmRSS after start and warm-up, once stable (4 readings 500 ms apart within 2 MiB); peak = max(VmRSS sampled every 10 ms, VmHWM reset through /proc/<pid>/clear_refs before each run); growth = peak − idle, worst rep',
                 progressAB:
                     'same size, same group: ours vs ours with the repaint interval set to Infinity in the child (BENCH_PROGRESS=never, scripts/bench/probe.js)',
-                plainHttp:
-                    'ours with the axios instance replaced by a minimal http.request in the child (BENCH_HTTP=plain, scripts/bench/probe.js): same client code, agents, body stream',
                 verify: 'every upload checked at the stand-in: name, size and sha256 of every file; a failed row shows FAILED',
                 statusCost:
                     "every UploadStatus method wrapped in the Node-RED child (scripts/bench/probe.js): wall time inside them (node.status included) ÷ the run's wall time; per row the median run; wall time also counts any preemption that lands inside a call, so it errs high",
@@ -1143,9 +1129,7 @@ async function main() {
         fs.mkdirSync(path.dirname(o.out), { recursive: true });
         fs.writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
 
-        console.log(
-            `\nserial-mfg bench — ${machine.node}, ${machine.cores} cores (${machine.cpu}), Node-RED ${machine.nodeRed}, axios ${machine.axios}, loopback`,
-        );
+        console.log(`\nserial-mfg bench — ${machine.node}, ${machine.cores} cores (${machine.cpu}), Node-RED ${machine.nodeRed}, loopback`);
         console.log(
             `load average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at start, ${os
                 .loadavg()

@@ -8,7 +8,6 @@
  * On SIGWINCH it prints the totals as one "BENCH_PROBE {...}" line (not SIGUSR2: Node-RED exits on
  * that, for nodemon).
  * - BENCH_PROGRESS=never: progress never repaints (interval = Infinity), for the A/B comparison.
- * - BENCH_HTTP=plain: see below.
  */
 const path = require('path');
 
@@ -80,58 +79,3 @@ process.on('SIGWINCH', () => {
     process.stdout.write(`BENCH_PROBE ${JSON.stringify({ ...totals, maxRunning, eluIdle: elu.idle, eluActive: elu.active })}\n`);
     maxRunning = running;
 });
-
-/*
- * BENCH_HTTP=plain: the same client code, with the axios instance it creates replaced by a minimal
- * http.request (same agents, headers, body stream, timeouts, abort). Only for the bench's "plain
- * http.request" row, which measures what axios's own per-request work costs here.
- */
-if (process.env.BENCH_HTTP === 'plain') {
-    const http = require('http');
-    const https = require('https');
-    const axios = require(require.resolve('axios', { paths: [PACKAGE] }));
-    axios.create = (/** @type {any} */ defaults) => {
-        const request = (/** @type {any} */ cfg) =>
-            new Promise((resolve, reject) => {
-                const url = new URL(cfg.url);
-                for (const [k, v] of Object.entries(cfg.params ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-                const secure = url.protocol === 'https:';
-                const options = {
-                    method: String(cfg.method ?? 'get').toUpperCase(),
-                    protocol: url.protocol,
-                    hostname: url.hostname,
-                    port: url.port,
-                    path: url.pathname + url.search,
-                    headers: cfg.headers,
-                    agent: secure ? defaults.httpsAgent : defaults.httpAgent,
-                };
-                const fail = (/** @type {string} */ code, /** @type {string} */ message) => Object.assign(new Error(message), { code });
-                if (cfg.signal?.aborted) return reject(fail('ERR_CANCELED', 'canceled'));
-                const req = (cfg.transport ?? (secure ? https : http)).request(options, (/** @type {any} */ res) => {
-                    const chunks = [];
-                    let size = 0;
-                    res.on('data', (/** @type {Buffer} */ c) => {
-                        size += c.length;
-                        if (size > defaults.maxContentLength) req.destroy(fail('ERR_BAD_RESPONSE', 'maxContentLength exceeded'));
-                        else chunks.push(c);
-                    });
-                    res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, data: Buffer.concat(chunks).toString('utf8') }));
-                    res.on('error', reject);
-                });
-                const onAbort = () => req.destroy(fail('ERR_CANCELED', 'canceled'));
-                cfg.signal?.addEventListener('abort', onAbort, { once: true });
-                req.on('close', () => cfg.signal?.removeEventListener('abort', onAbort));
-                req.on('error', reject);
-                if (cfg.timeout) req.setTimeout(cfg.timeout, () => req.destroy(fail('ETIMEDOUT', `timeout of ${cfg.timeout}ms exceeded`)));
-                const data = cfg.data;
-                if (data && typeof data.pipe === 'function') {
-                    data.once('error', (/** @type {Error} */ e) => req.destroy(e));
-                    data.pipe(req);
-                } else req.end(data);
-            });
-        return {
-            request,
-            post: (/** @type {string} */ url, /** @type {unknown} */ data, /** @type {any} */ cfg) => request({ ...cfg, method: 'post', url, data }),
-        };
-    };
-}

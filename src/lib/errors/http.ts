@@ -135,25 +135,21 @@ export function tlsError(code: string, message = ''): SerialError | undefined {
 }
 
 /**
- * Maps whatever failed to a SerialError that carries no part of the request: HTTP client errors
- * hold the request config and its Authorization header, so none of their properties are copied,
- * and their text is redacted by `clean` first.
+ * Maps whatever failed to a SerialError that carries no part of the request: none of the failure's
+ * properties are copied, and its text is redacted by `clean` first.
  */
-export function toSerialError(e: unknown, clean: (text: string) => string, stallMs: number): SerialError {
+export function toSerialError(e: unknown, clean: (text: string) => string): SerialError {
     if (isSerialError(e)) return e;
     const err = e as { code?: string; message?: string; cause?: unknown };
     if (isSerialError(err.cause)) return err.cause;
     const code = String(err.code ?? '');
-    if (code === 'ECONNABORTED' || (code === 'ETIMEDOUT' && /timeout/i.test(err.message ?? ''))) {
-        return new SerialError('STALLED', { retryable: true, params: { seconds: stallMs / 1000 } });
-    }
-    if (code === 'ERR_CANCELED') return new SerialError('ABORTED');
     const tls = tlsError(code, err.message ?? '');
     if (tls) return tls;
     if (NETWORK_CODES.has(code) || /socket hang up/i.test(err.message ?? '')) {
         return new SerialError('CONNECTION_FAILED', { retryable: true, params: { reason: code || 'ECONNRESET' } });
     }
-    if (code === 'ERR_BAD_RESPONSE' || code === 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED' || code === 'HPE_INVALID_CONSTANT') {
+    // Node's HTTP parser could not read the answer: whatever answered does not speak HTTP as Serial does.
+    if (code.startsWith('HPE_')) {
         return new SerialError('INVALID_RESPONSE', { reason: { key: 'unexpected', params: { detail: code } } });
     }
     const text = clean(String(err.message || code || 'unknown'));

@@ -1,5 +1,4 @@
 import { setMaxListeners } from 'events';
-import axios, { AxiosInstance, AxiosResponse } from 'axios';
 import { Answer, parseAnswer, statusError, toSerialError, neverReachedSerial } from '../errors/http';
 import { Redactor } from '../errors/redact';
 import { SerialError } from '../errors/serial-error';
@@ -10,7 +9,7 @@ import { Limiter } from './limiter';
 import { multipartBody } from './multipart';
 import { ReadAhead } from './read-ahead';
 import { withRetries } from './retry';
-import { Transport, TransportSettings } from './transport';
+import { Exchange, RawAnswer, staleConnection, Transport, TransportSettings } from './transport';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../../../package.json').version;
@@ -66,7 +65,7 @@ export interface ClientSettings extends TransportSettings {
     secrets?: string[];
 }
 
-type Attempt<T> = (signal: AbortSignal | undefined, fail: (err: Error) => void, stale: () => void) => Promise<{ value: T; statusCode: number }>;
+type Attempt<T> = () => Promise<{ value: T; statusCode: number }>;
 
 /**
  * One per config node: the key, a keep-alive connection pool and the limit on requests in flight.
@@ -79,7 +78,6 @@ export class SerialClient {
     readonly redactor: Redactor;
     private readonly readAhead: ReadAhead;
     private readonly apiKey: string;
-    private readonly http: AxiosInstance;
     private readonly transport: Transport;
 
     constructor(settings: ClientSettings) {
@@ -89,23 +87,6 @@ export class SerialClient {
         this.limiter = new Limiter(settings.concurrency);
         this.readAhead = new ReadAhead(Math.max(READ_AHEAD, settings.concurrency));
         this.transport = new Transport(settings);
-        // Lean on purpose: no redirects (follow-redirects keeps the body for replay), no body-size
-        // transform on the upload stream, no proxy lookup per request (the transport's agent decides),
-        // the answer kept as text.
-        this.http = axios.create({
-            maxRedirects: 0,
-            maxBodyLength: -1,
-            maxContentLength: MAX_RESPONSE_BYTES,
-            proxy: false,
-            responseType: 'text',
-            transitional: { silentJSONParsing: true, forcedJSONParsing: false, clarifyTimeoutError: true },
-            validateStatus: () => true,
-            httpAgent: this.transport.agent,
-            httpsAgent: this.transport.agent,
-            adapter: 'http',
-            transformRequest: [],
-            transformResponse: [],
-        });
     }
 
     /** POST /files: the file as the multipart part `file`, with its name, type and length. */
@@ -128,22 +109,17 @@ export class SerialClient {
                 options,
                 (err) => err.retryable,
                 true,
-                async (signal, fail, stale) => {
+                async () => {
                     // The first attempt takes the body read ahead while it waited; a retry reads afresh.
                     const body = ahead.take() ?? open();
-                    body.on('error', fail);
                     try {
-                        // request(), not post(): the alias merges its arguments into one more config per call.
-                        const response = await this.http.request({
+                        const answer = await this.exchange(options, {
                             method: 'POST',
-                            url: `${this.baseUrl}/files`,
-                            data: body,
+                            path: '/files',
+                            body,
                             headers: { ...this.headers(), 'Content-Type': part.contentType, 'Content-Length': String(part.length) },
-                            signal,
-                            timeout: options.stallMs,
-                            transport: this.transport.for({ ...options, fail, stale, written: (chunk) => body.release(chunk) }),
                         });
-                        return { value: asFileStorage(parseAnswer(this.answer(response)), response.status), statusCode: response.status };
+                        return { value: asFileStorage(parseAnswer(answer), answer.status), statusCode: answer.status };
                     } finally {
                         // However the request ended, the file is closed now (a refused connection never reads it).
                         body.destroy();
@@ -161,18 +137,15 @@ export class SerialClient {
         const safe = options.idempotent ?? (verb !== 'POST' || options.retryUnsafe === true);
         const shouldRetry = (err: SerialError) => err.retryable && (safe || neverReachedSerial(err));
         const hasBody = !['GET', 'HEAD', 'DELETE'].includes(verb) && options.body !== undefined;
-        return this.send(options, shouldRetry, safe, async (signal, fail, stale) => {
-            const response = await this.http.request({
+        const data = hasBody ? Buffer.from(JSON.stringify(options.body)) : undefined;
+        return this.send(options, shouldRetry, safe, async () => {
+            const answer = await this.exchange(options, {
                 method: verb,
-                url: `${this.baseUrl}${path}`,
+                path,
                 params: options.params,
-                data: hasBody ? JSON.stringify(options.body) : undefined,
-                headers: { ...this.headers(), ...(hasBody ? { 'Content-Type': 'application/json' } : {}) },
-                signal,
-                timeout: options.stallMs,
-                transport: this.transport.for({ ...options, fail, stale }),
+                body: data,
+                headers: { ...this.headers(), ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {}) },
             });
-            const answer = this.answer(response);
             // An error is an error whatever its body: an empty 401 is no success.
             if (answer.status < 200 || answer.status > 299) throw statusError(answer);
             const value = answer.status === 204 || answer.text === '' ? null : parseAnswer(answer);
@@ -184,10 +157,17 @@ export class SerialClient {
         this.transport.close();
     }
 
-    /** Serial's answer with every secret taken out of its text, before anything reads it. */
-    private answer(response: AxiosResponse): Answer {
-        const raw = typeof response.data === 'string' ? response.data : String(response.data ?? '');
-        return { status: response.status, headers: response.headers as Record<string, unknown>, text: this.redactor.text(raw) };
+    /** One request on the pool; Serial's answer with every secret taken out of its text, before anything reads it. */
+    private async exchange(options: CallOptions, x: Pick<Exchange, 'method' | 'path' | 'params' | 'body' | 'headers'>): Promise<Answer> {
+        const raw: RawAnswer = await this.transport.exchange({
+            ...x,
+            signal: options.signal,
+            connectMs: options.connectMs,
+            stallMs: options.stallMs,
+            responseMs: options.responseMs,
+            maxResponseBytes: MAX_RESPONSE_BYTES,
+        });
+        return { ...raw, text: this.redactor.text(raw.text) };
     }
 
     private headers(): Record<string, string> {
@@ -199,10 +179,8 @@ export class SerialClient {
     }
 
     /**
-     * One request with retries, inside the concurrency limit. `attempt` gets a signal, a way to
-     * report the real cause of a failure (a file that changed, a connect timeout: the HTTP client
-     * only reports that the request broke), and a way to report a stale kept-alive connection.
-     * Every error that leaves here has been through the redactor.
+     * One request with retries, inside the concurrency limit. Every error that leaves here has been
+     * through the redactor.
      *
      * A request cut on a reused connection before any answer met a connection the server had closed
      * while it idled in the pool: the server never took that request. When `repeatable`, it goes
@@ -224,20 +202,12 @@ export class SerialClient {
             const { value: answer, attempts } = await withRetries(options, { signal: options.signal, shouldRetry, onRetry }, () =>
                 this.limiter.run(async () => {
                     for (let tries = 1; ; tries++) {
-                        let cause: Error | undefined;
-                        let stale = false;
                         try {
-                            // The node's own signal: closing it aborts the request. A failure reported
-                            // through `fail` has already ended the request (the transport or axios destroys it).
-                            return await attempt(
-                                options.signal,
-                                (err) => (cause ??= err),
-                                () => (stale = true),
-                            );
+                            return await attempt();
                         } catch (e) {
                             if (options.signal?.aborted) throw new SerialError('ABORTED');
-                            if (stale && !cause && repeatable && tries <= this.limiter.limit) continue;
-                            throw toSerialError(cause ?? e, clean, options.stallMs);
+                            if (staleConnection(e) && repeatable && tries <= this.limiter.limit) continue;
+                            throw toSerialError(e, clean);
                         }
                     }
                 }, options.signal),

@@ -1,11 +1,14 @@
 import http from 'http';
 import https from 'https';
+import { Readable, Transform } from 'stream';
 import tls from 'tls';
+import zlib from 'zlib';
 import { SerialError } from '../errors/serial-error';
+import type { SourceStream } from '../source/chunks';
 import { proxyAgent } from './proxy';
 
-/** What axios's http adapter sets on each request's socket (socket.setKeepAlive(true, 60000)). */
-const AXIOS_TCP_KEEPALIVE_MS = 60_000;
+/** TCP keep-alive probes on a pooled connection after this long without traffic. */
+const TCP_KEEPALIVE_MS = 60_000;
 /** A kept-alive connection unused for this long is closed (sooner when the server announces less). */
 const IDLE_CONNECTION_MS = 30_000;
 /** How a request on a reused connection fails when the server had closed that connection. */
@@ -30,17 +33,42 @@ export interface TransportSettings {
     proxy?: { url: string; username?: string; password?: string };
 }
 
-/** How one attempt's request is watched: the limits, and where its real cause goes. */
-export interface RequestWatch {
+/** One request as the client makes it. */
+export interface Exchange {
+    method: string;
+    /** Below the base URL, with its own query if any. */
+    path: string;
+    params?: Record<string, unknown>;
+    headers: Record<string, string>;
+    /** Sent whole, or streamed (the caller gives its Content-Length). */
+    body?: Buffer | SourceStream;
+    signal?: AbortSignal;
     connectMs: number;
+    /** The longest the connection may go without a byte either way. */
+    stallMs: number;
     responseMs: number;
-    /** The real cause of a failure (the HTTP client only reports that the request broke). */
-    fail: (err: Error) => void;
-    /** The request was cut on a reused connection before any answer: the server had closed it. */
-    stale: () => void;
-    /** The socket has written this chunk of the body: its memory may be read into again. */
-    written?: (chunk: Buffer) => void;
+    maxResponseBytes: number;
 }
+
+/** Serial's answer as it came: the status, the headers and the body as text. */
+export interface RawAnswer {
+    status: number;
+    headers: Record<string, unknown>;
+    text: string;
+}
+
+/** Requests cut on a reused connection before any answer: the server had closed that connection. */
+const cutOnStale = new WeakSet<object>();
+
+/** Whether the request failed only because the kept-alive connection it went on was already closed. */
+export const staleConnection = (err: unknown): boolean => typeof err === 'object' && err !== null && cutOnStale.has(err);
+
+const DECODERS: Record<string, () => Transform> = {
+    gzip: () => zlib.createGunzip(),
+    'x-gzip': () => zlib.createGunzip(),
+    deflate: () => zlib.createInflate(),
+    br: () => zlib.createBrotliDecompress(),
+};
 
 const handshakeDone = (socket: import('net').Socket): boolean =>
     !socket.connecting && (!(socket instanceof tls.TLSSocket) || !['unknown', null].includes(socket.getProtocol()));
@@ -53,16 +81,16 @@ const handshakeDone = (socket: import('net').Socket): boolean =>
 export class Transport {
     readonly secure: boolean;
     readonly agent: http.Agent;
+    private readonly baseUrl: string;
 
     constructor(settings: TransportSettings) {
+        this.baseUrl = settings.baseUrl;
         this.secure = settings.baseUrl.startsWith('https:');
-        // keepAliveMsecs as axios sets it on every request's socket: with the agent's own default (1 s)
-        // the two would flip the TCP keep-alive delay back and forth, two setsockopt calls per request.
         // `timeout` bounds how long a connection idles in the pool, and makes the agent honour a server's
         // Keep-Alive hint (it closes a second early), so it rarely reuses one the server is closing.
         const pool: http.AgentOptions = {
             keepAlive: true,
-            keepAliveMsecs: AXIOS_TCP_KEEPALIVE_MS,
+            keepAliveMsecs: TCP_KEEPALIVE_MS,
             timeout: IDLE_CONNECTION_MS,
             maxSockets: Math.max(1, settings.concurrency),
             scheduling: 'lifo',
@@ -80,62 +108,123 @@ export class Transport {
             : new (this.secure ? https.Agent : http.Agent)({ ...pool, ...tlsOptions });
     }
 
-    /** The `transport` option of one axios request. */
-    for(watch: RequestWatch): { request: (opts: http.RequestOptions, cb: (res: http.IncomingMessage) => void) => http.ClientRequest } {
-        return { request: (opts, cb) => this.request(opts, cb, watch) };
-    }
-
     close(): void {
         this.agent.destroy();
     }
 
-    private request(opts: http.RequestOptions, cb: (res: http.IncomingMessage) => void, watch: RequestWatch): http.ClientRequest {
-        let answered = false;
-        let answerTimer: NodeJS.Timeout | undefined;
-        const startAnswerClock = () => {
-            answerTimer ??= setTimeout(() => {
-                const err = new SerialError('RESPONSE_TIMEOUT', { retryable: true, params: { seconds: watch.responseMs / 1000 } });
-                watch.fail(err);
+    /**
+     * One request on the pool: resolves with the answer, whatever its status; rejects with the real
+     * cause (a SerialError for a timeout, an abort, an oversized answer; the body's own error; the
+     * network's error), marked when it met a stale kept-alive connection.
+     */
+    exchange(x: Exchange): Promise<RawAnswer> {
+        return new Promise((resolve, reject) => {
+            if (x.signal?.aborted) return reject(new SerialError('ABORTED'));
+            const url = new URL(this.baseUrl + x.path);
+            for (const [key, value] of Object.entries(x.params ?? {})) {
+                if (value !== undefined && value !== null) url.searchParams.append(key, String(value));
+            }
+            let answered = false;
+            let settled = false;
+            const settle = (err: Error | undefined, answer?: RawAnswer) => {
+                if (settled) return;
+                settled = true;
+                clearTimeout(connectTimer);
+                clearTimeout(answerTimer);
+                x.signal?.removeEventListener('abort', onAbort);
+                if (err) reject(err);
+                else resolve(answer!);
+            };
+            const cut = (err: Error) => {
+                settle(err);
                 req.destroy(err);
-            }, watch.responseMs);
-        };
-        const req = (this.secure ? https : http).request({ ...opts, agent: this.agent }, (res) => {
-            answered = true;
-            startAnswerClock();
-            res.once('end', () => clearTimeout(answerTimer));
-            cb(res);
+            };
+            let answerTimer: NodeJS.Timeout | undefined;
+            const startAnswerClock = () => {
+                answerTimer ??= setTimeout(
+                    () => cut(new SerialError('RESPONSE_TIMEOUT', { retryable: true, params: { seconds: x.responseMs / 1000 } })),
+                    x.responseMs,
+                );
+            };
+            const onAbort = () => cut(new SerialError('ABORTED'));
+            const req = (this.secure ? https : http).request(
+                {
+                    method: x.method,
+                    // An IPv6 literal without its brackets, as the resolver wants it.
+                    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+                    port: url.port,
+                    path: url.pathname + url.search,
+                    headers: x.headers,
+                    agent: this.agent,
+                },
+                (res) => {
+                    answered = true;
+                    startAnswerClock();
+                    this.readAnswer(res, x.maxResponseBytes, settle, cut);
+                },
+            );
+            req.once('finish', startAnswerClock);
+            req.once('error', (err: NodeJS.ErrnoException) => {
+                if (req.reusedSocket && !answered && STALE_CONNECTION_CODES.has(String(err.code))) cutOnStale.add(err);
+                settle(err);
+            });
+            req.setTimeout(x.stallMs, () => cut(new SerialError('STALLED', { retryable: true, params: { seconds: x.stallMs / 1000 } })));
+            x.signal?.addEventListener('abort', onAbort, { once: true });
+            // From the request until its connection is up (TCP, a proxy's tunnel, TLS): the connect timeout.
+            const connectTimer = setTimeout(
+                () => cut(new SerialError('CONNECT_TIMEOUT', { retryable: true, params: { seconds: x.connectMs / 1000 } })),
+                x.connectMs,
+            );
+            req.on('socket', (socket) => {
+                if (handshakeDone(socket)) return clearTimeout(connectTimer);
+                socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+            });
+            sendBody(req, x.body, cut);
         });
-        req.once('finish', startAnswerClock);
-        req.once('close', () => {
-            clearTimeout(answerTimer);
-            clearTimeout(connectTimer);
-        });
-        req.once('error', (err: NodeJS.ErrnoException) => {
-            if (req.reusedSocket && !answered && STALE_CONNECTION_CODES.has(String(err.code))) watch.stale();
-        });
-        if (watch.written) {
-            // A write's callback runs once the socket has written the chunk (the kernel has the bytes):
-            // only then may its memory be read into again. The body is piped in, so its writes come
-            // without callbacks of their own.
-            const written = watch.written;
-            const write = req.write as (...args: unknown[]) => boolean;
-            req.write = function (this: http.ClientRequest, chunk: unknown, ...rest: unknown[]) {
-                if (rest.length > 0 || !Buffer.isBuffer(chunk)) return write.call(this, chunk, ...rest);
-                return write.call(this, chunk, (err?: Error | null) => {
-                    if (!err) written(chunk);
-                });
-            } as typeof req.write;
-        }
-        // From the request until its connection is up (TCP, a proxy's tunnel, TLS): the connect timeout.
-        const connectTimer = setTimeout(() => {
-            const err = new SerialError('CONNECT_TIMEOUT', { retryable: true, params: { seconds: watch.connectMs / 1000 } });
-            watch.fail(err);
-            req.destroy(err);
-        }, watch.connectMs);
-        req.on('socket', (socket) => {
-            if (handshakeDone(socket)) return clearTimeout(connectTimer);
-            socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
-        });
-        return req;
     }
+
+    /** The answer's body as text, decoded if it came compressed, up to `max` bytes. */
+    private readAnswer(
+        res: http.IncomingMessage,
+        max: number,
+        settle: (err: Error | undefined, answer?: RawAnswer) => void,
+        cut: (err: Error) => void,
+    ) {
+        const decode = DECODERS[String(res.headers['content-encoding'] ?? '').toLowerCase()];
+        const body: Readable = decode ? res.pipe(decode()) : res;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        body.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size <= max) chunks.push(chunk);
+            else cut(new SerialError('INVALID_RESPONSE', { reason: { key: 'unexpected', params: { detail: `an answer over ${max} bytes` } } }));
+        });
+        body.once('end', () =>
+            settle(undefined, {
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                text: Buffer.concat(chunks, Math.min(size, max)).toString('utf8'),
+            }),
+        );
+        body.once('error', (err) => cut(err));
+        // The connection closed before the answer was whole.
+        res.once('close', () => {
+            if (!res.complete) settle(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+        });
+    }
+}
+
+/**
+ * The body into the request, at the pace the socket takes it. A streamed body hears when each chunk
+ * has left (its memory may be read into again), and its error ends the request as its cause.
+ */
+function sendBody(req: http.ClientRequest, body: Exchange['body'], cut: (err: Error) => void): void {
+    if (body === undefined || Buffer.isBuffer(body)) return void req.end(body);
+    body.on('data', (chunk: Buffer) => {
+        if (!req.write(chunk, (err) => err || body.release(chunk))) body.pause();
+    });
+    req.on('drain', () => body.resume());
+    req.once('close', () => body.pause());
+    body.once('end', () => req.end());
+    body.once('error', cut);
 }
