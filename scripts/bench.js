@@ -891,7 +891,17 @@ async function main() {
                 flows: (/** @type {number} */ i = 0) => ours(DEFAULT_CONCURRENCY, path.join(dir, `outbox-burst-${i}`)),
             });
         }
-        if (compareRow) burstVariants.push(compareRow);
+        if (compareRow) {
+            burstVariants.push(compareRow);
+            // The other checkout's outbox as well (a checkout before the outbox existed fails this row).
+            burstVariants.push({
+                key: 'oursOutboxCompare',
+                label: `ours, outbox on @ ${o.compare}`,
+                probe: true,
+                flows: (/** @type {number} */ i = 0) => ours(DEFAULT_CONCURRENCY, path.join(dir, `outbox-compare-${i}`)),
+                pkg: o.compare,
+            });
+        }
         if (o.only) burstVariants.splice(0, burstVariants.length, ...burstVariants.filter((v) => o.only?.includes(v.key)));
         if (o.linkOnly) burstVariants.splice(0);
         // Each row runs in several Node-RED processes side by side: one process can be 10-30 % faster or

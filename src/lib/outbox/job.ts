@@ -3,7 +3,7 @@ import path from 'path';
 import type { Readable } from 'stream';
 import { BufferChunks, FileIdentity, identityOf } from '../source/chunks';
 import { FileSource, fileRangeSource } from '../source/sources';
-import { close, fsync, open, JobHeader, rename, StoredFile, unlink } from './files';
+import { close, fsync, headerLine, open, JobHeader, rename, StoredFile, unlink } from './files';
 
 /** What a node hands to a delivery: what to do (`kind`, `spec`: JSON) with which bytes. */
 export interface Work {
@@ -17,6 +17,9 @@ export interface Work {
      */
     copyFirst?: boolean;
 }
+
+/** Files up to this size travel inside the job file: one write, one sync, one rename, one delete. */
+export const EMBED_LIMIT = 1024 * 1024;
 
 /** A job of an outbox, as its worker runs it. */
 export interface Job {
@@ -133,4 +136,31 @@ export async function copyBeforeCommit(
             }
         }),
     );
+}
+
+/**
+ * What a job file holds: the header line (what to do, the message, each file's place), then the
+ * bytes of every file small enough to travel inside it (read now); larger ones are referenced.
+ */
+export async function jobContent(work: Work, snapshot: { msg: Record<string, unknown>; omitted: string[] }, createdAt: string) {
+    const embedded = await Promise.all(work.files.map((f) => (f.buffer || (f.path && f.size <= EMBED_LIMIT) ? readAll(f) : undefined)));
+    let at = 0;
+    const files: StoredFile[] = work.files.map((f, n) => {
+        const stored: StoredFile = { filename: f.filename, contentType: f.contentType, size: f.size };
+        if (embedded[n]) {
+            stored.at = at;
+            at += f.size;
+        } else stored.source = { path: f.path!, identity: f.identity! };
+        return stored;
+    });
+    const header: JobHeader = {
+        v: 1,
+        kind: work.kind,
+        createdAt,
+        spec: work.spec,
+        msg: snapshot.msg,
+        files,
+        ...(snapshot.omitted.length ? { omitted: snapshot.omitted } : {}),
+    };
+    return { embedded, at, files, header, line: headerLine(header) };
 }

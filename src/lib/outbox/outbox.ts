@@ -1,9 +1,10 @@
 import fs from 'fs';
 import path from 'path';
 import { SerialError } from '../errors/serial-error';
+import type { FileIdentity } from '../source/chunks';
 import { fileRangeSource } from '../source/sources';
-import { FolderSync, headerLine, JOB_ID, JobHeader, newJobId, rename, StoredFile, unlink, writeSynced } from './files';
-import { Added, copyBeforeCommit, copyInto, embeddedSource, Job, Journal, memorySource, namesOf, OutboxLimits, readAll, Work } from './job';
+import { FolderSync, JOB_ID, newJobId, rename, unlink, writeSynced } from './files';
+import { Added, copyBeforeCommit, copyInto, embeddedSource, Job, jobContent, Journal, memorySource, namesOf, OutboxLimits, Work } from './job';
 import { diskJournal } from './journal';
 import { quarantine } from './dead-letter';
 import { loadJobs } from './load';
@@ -12,7 +13,7 @@ import { snapshotMessage } from './snapshot';
 import { closingController } from '../serial/client';
 import { Limiter } from '../serial/limiter';
 
-export type { OutboxLimits } from './job';
+export { EMBED_LIMIT, type OutboxLimits } from './job';
 
 /**
  * A durable, ordered queue of jobs on disk, one folder per node:
@@ -30,9 +31,7 @@ export type { OutboxLimits } from './job';
  * copied after: until its copy is in, the job reads the user's file, checked to be the one the
  * message named (a crash meanwhile copies it again after the restart, or reports FILE_CHANGED).
  */
-/** Files up to this size travel inside the job file: one write, one sync, one rename, one delete. */
-export const EMBED_LIMIT = 1024 * 1024;
-/** Bytes of queued jobs kept in memory as well, so that the upload needs no read back. */
+/** Bytes of queued jobs kept in memory as well, so that the upload needs no read back (passed by at most the writes at once). */
 const MEMORY_BUDGET = 32 * 1024 * 1024;
 /**
  * Jobs being read and written at once. All of a 500-message burst at once on libuv's 4 threads held
@@ -136,41 +135,24 @@ export class Outbox {
         this.lastCommit = previous.then(() => new Promise<void>((resolve) => (turnOver = resolve)));
         try {
             const createdAt = new Date().toISOString();
-            const { embedded, at, files, header, line, identity } = await this.writes.run(async () => {
-                const embedded = await Promise.all(work.files.map((f) => (f.buffer || (f.path && f.size <= EMBED_LIMIT) ? readAll(f) : undefined)));
-                let at = 0;
-                const files: StoredFile[] = work.files.map((f, n) => {
-                    const stored: StoredFile = { filename: f.filename, contentType: f.contentType, size: f.size };
-                    if (embedded[n]) {
-                        stored.at = at;
-                        at += f.size;
-                    } else stored.source = { path: f.path!, identity: f.identity! };
-                    return stored;
-                });
-                const header: JobHeader = {
-                    v: 1,
-                    kind: work.kind,
-                    createdAt,
-                    spec: work.spec,
-                    msg: snapshot.msg,
-                    files,
-                    ...(snapshot.omitted.length ? { omitted: snapshot.omitted } : {}),
-                };
-                const line = headerLine(header);
-                const identity = await writeSynced(tmp, [line, ...embedded.filter((b): b is Buffer => !!b)]);
-                return { embedded, at, files, header, line, identity };
+            const { embedded, at, files, header, line, identity, keep } = await this.writes.run(async () => {
+                const { embedded, at, files, header, line } = await jobContent(work, snapshot, createdAt);
+                // Kept in memory, the job never reads its file back, nor needs the file's identity.
+                const keep = this.memory + at <= MEMORY_BUDGET;
+                const bytes = [line, ...embedded.filter((b): b is Buffer => !!b)];
+                const identity = await (keep ? writeSynced(tmp, bytes) : writeSynced(tmp, bytes, true));
+                return { embedded, at, files, header, line, identity, keep };
             }, this.stopping.signal);
             const copies = work.copyFirst ? await copyBeforeCommit(id, work.files, files, this.tmpDir, this.jobsDir, this.stopping.signal) : [];
             await previous;
             await rename(tmp, path.join(this.jobsDir, `${id}.job`));
             await this.folder.sync();
-            const keep = this.memory + at <= MEMORY_BUDGET;
             const sources = work.files.map((f, n) => {
                 if (copies[n]) return copies[n];
                 if (!embedded[n]) return f; // the user's file, checked, until its copy is in
                 return keep
                     ? memorySource(embedded[n]!, namesOf(files[n]))
-                    : embeddedSource(path.join(this.jobsDir, `${id}.job`), identity, line.length, files[n]);
+                    : embeddedSource(path.join(this.jobsDir, `${id}.job`), identity as FileIdentity, line.length, files[n]);
             });
             const copied = copies.reduce((n, c) => n + (c?.size ?? 0), 0);
             const job: Job = { id, header, sources, bytes: identity.size + copied, state: {}, memory: keep ? at : 0, removed: false };
@@ -278,6 +260,7 @@ export class Outbox {
         this.stopping.abort();
         for (const job of this.queue) job.copies?.abort();
         await Promise.allSettled(this.queue.map((j) => j.copying));
+        await this.folder.close();
         await this.lock.release();
     }
 

@@ -58,6 +58,7 @@ export class OutboxWorker<R> {
     private rounds = 0;
     private timer: NodeJS.Timeout | undefined;
     private settled: Promise<void> = Promise.resolve();
+    private removals: Promise<void> = Promise.resolve();
 
     constructor(
         private readonly box: Outbox,
@@ -100,10 +101,7 @@ export class OutboxWorker<R> {
 
     private start(job: Job): void {
         this.inFlight.add(job);
-        const run = this.run(job).finally(() => {
-            this.inFlight.delete(job);
-            this.kick();
-        });
+        const run = this.run(job).finally(() => this.release(job));
         this.settled = Promise.all([this.settled, run]).then(() => undefined);
     }
 
@@ -121,12 +119,23 @@ export class OutboxWorker<R> {
             this.hooks.deadLettered(job, err, where);
             return;
         }
-        // Delivered even if the disk refuses the removal: then a restart may send it again.
-        await this.box.remove(job).catch(() => undefined);
+        // Delivered even if the disk refuses the removal: then a restart may send it again. The job
+        // leaves the queue at once, so the next one takes its slot while its file is deleted; its
+        // message goes once the file is gone, in the order the uploads finished.
+        const removed = this.box.remove(job).catch(() => undefined);
+        this.release(job);
+        const turn = this.removals.then(() => removed);
+        this.removals = turn;
+        await turn;
         this.state = 'online';
         this.cause = undefined;
         this.rounds = 0;
         this.hooks.delivered(job, result);
+    }
+
+    /** A job's slot is free again. */
+    private release(job: Job): void {
+        if (this.inFlight.delete(job)) this.kick();
     }
 
     private wait(state: 'offline' | 'held', cause: SerialError): void {
