@@ -146,6 +146,8 @@ export class Outbox {
             const copies = work.copyFirst ? await copyBeforeCommit(id, work.files, files, this.tmpDir, this.jobsDir, this.stopping.signal) : [];
             await previous;
             await rename(tmp, path.join(this.jobsDir, `${id}.job`));
+            // Renamed in order: the next job may take its turn, and share the folder's sync with this one.
+            turnOver();
             await this.folder.sync();
             const sources = work.files.map((f, n) => {
                 if (copies[n]) return copies[n];
