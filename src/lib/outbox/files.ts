@@ -1,6 +1,6 @@
-import crypto from 'crypto';
 import fs from 'fs';
 import { FileIdentity, identityOf } from '../source/chunks';
+import { randomHex } from '../serial/multipart';
 
 /**
  * The outbox's files, written so that a crash leaves either a whole one or nothing taken for one:
@@ -13,7 +13,7 @@ export const JOB_ID = /^\d{14}-\d{6}-[0-9a-f]{6}$/;
 let sequence = 0;
 export function newJobId(): string {
     sequence = (sequence + 1) % 1e6;
-    return `${String(Date.now()).padStart(14, '0')}-${String(sequence).padStart(6, '0')}-${crypto.randomBytes(3).toString('hex')}`;
+    return `${String(Date.now()).padStart(14, '0')}-${String(sequence).padStart(6, '0')}-${randomHex(3)}`;
 }
 
 /** One file of a job, as its header describes it. */

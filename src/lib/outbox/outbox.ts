@@ -113,7 +113,7 @@ export class Outbox {
 
     /**
      * Commits `work` as a job: OUTBOX_FULL when it would pass the limits (a message is never dropped
-     * silently). Jobs are written side by side and committed in the order of `add` calls.
+     * silently). Jobs are written side by side and queued in the order of `add` calls.
      */
     async add(work: Work, msg: Record<string, unknown>): Promise<Added> {
         if (this.stopping.signal.aborted) throw new SerialError('ABORTED');
@@ -129,7 +129,7 @@ export class Outbox {
         this.reserved.bytes += expected;
         const id = newJobId();
         const tmp = path.join(this.tmpDir, `${id}.job`);
-        // This job's turn to commit ends when it is committed or given up, and never before the turns of earlier jobs.
+        // This job's turn to be queued ends when it is queued or given up, and never before the turns of earlier jobs.
         const previous = this.lastCommit;
         let turnOver!: () => void;
         this.lastCommit = previous.then(() => new Promise<void>((resolve) => (turnOver = resolve)));
@@ -144,11 +144,11 @@ export class Outbox {
                 return { embedded, at, files, header, line, identity, keep };
             }, this.stopping.signal);
             const copies = work.copyFirst ? await copyBeforeCommit(id, work.files, files, this.tmpDir, this.jobsDir, this.stopping.signal) : [];
-            await previous;
+            // Renamed side by side and made durable by a folder sync shared with every rename made
+            // while one runs; queued in arrival order.
             await rename(tmp, path.join(this.jobsDir, `${id}.job`));
-            // Renamed in order: the next job may take its turn, and share the folder's sync with this one.
-            turnOver();
             await this.folder.sync();
+            await previous;
             const sources = work.files.map((f, n) => {
                 if (copies[n]) return copies[n];
                 if (!embedded[n]) return f; // the user's file, checked, until its copy is in

@@ -6,7 +6,7 @@ import type { FileSource } from '../source/sources';
 // now and then: one getrandom call per request is measurable on a small box.
 let randomPool = Buffer.alloc(0);
 let randomAt = 0;
-function randomHex(bytes: number): string {
+export function randomHex(bytes: number): string {
     if (randomAt + bytes > randomPool.length) {
         randomPool = crypto.randomBytes(4096);
         randomAt = 0;
