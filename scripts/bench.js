@@ -14,7 +14,7 @@
  * One run, on loopback, against a local Serial stand-in in its own process, side by side:
  *   curl             the floor: curl -F uploading the same file
  *   core flow        file in (one Buffer) → function → core http request (multipart), in a real Node-RED
- *   ours             this package's upload node (outbox off, concurrency 4 = the default), in a real Node-RED
+ *   ours             this package's upload node (outbox off, concurrency 8 = the default), in a real Node-RED
  *   ours, outbox on  the same with outbox 'disk' (skipped while the upload node has no outbox)
  * and, for the burst, a few variants that explain the figures: the core node with keep-alive on, ours
  * with another concurrency.
@@ -24,7 +24,8 @@
  * load from other work on the machine hits all rows alike. Large files: wall time (median of the
  * runs) and the Node-RED process's peak RSS growth over its idle RSS (after start and a warm-up; peak
  * = max of 10 ms VmRSS samples and the kernel's VmHWM). Burst: one trigger fans out N messages with
- * paths inside the runtime; files per second until the last upload completed (median of the runs),
+ * paths inside the runtime, after a short warm-up (100 uploads through the same flow, --warmup-uploads);
+ * files per second until the last upload completed (median of the runs),
  * measured twice: after a pause (no connection open, as a station's burst usually finds them) and
  * back to back (right after another burst, its connections still open).
  * Every upload is checked at the stand-in (name, size, sha256); a failed row shows FAILED, not a time.
@@ -61,8 +62,11 @@ function parseArgs(/** @type {string[]} */ argv) {
         keep: false,
         concurrency: [DEFAULT_CONCURRENCY, 4, 16],
         warmupBursts: 0,
-        /** --warmup-uploads N: warm up with one run of the burst's first N files instead of whole bursts. */
-        warmupUploads: 0,
+        /**
+         * --warmup-uploads N: before the timed bursts, one run of the burst's first N files (issue 17's
+         * "short warm-up": 100); 0 warms up with --warmup-bursts whole bursts instead.
+         */
+        warmupUploads: 100,
         burstReps: 5,
         instances: 2,
         progressAB: true,
@@ -99,7 +103,7 @@ function parseArgs(/** @type {string[]} */ argv) {
         else if (a === '--burst-reps') o.burstReps = Math.max(1, Math.floor(Number(value())));
         else if (a === '--instances') o.instances = Math.max(1, Math.floor(Number(value())));
         else if (a === '--warmup-bursts') o.warmupBursts = Math.max(1, Math.floor(Number(value())));
-        else if (a === '--warmup-uploads') o.warmupUploads = Math.max(1, Math.floor(Number(value())));
+        else if (a === '--warmup-uploads') o.warmupUploads = Math.max(0, Math.floor(Number(value())));
         else if (a === '--concurrency')
             o.concurrency = value()
                 .split(',')
