@@ -148,8 +148,8 @@ export function toSerialError(e: unknown, clean: (text: string) => string): Seri
     if (NETWORK_CODES.has(code) || /socket hang up/i.test(err.message ?? '')) {
         return new SerialError('CONNECTION_FAILED', { retryable: true, params: { reason: code || 'ECONNRESET' } });
     }
-    // Node's HTTP parser could not read the answer: whatever answered does not speak HTTP as Serial does.
-    if (code.startsWith('HPE_')) {
+    // Node's HTTP parser or zlib could not read the answer: whatever answered does not speak HTTP as Serial does.
+    if (code.startsWith('HPE_') || code.startsWith('Z_')) {
         return new SerialError('INVALID_RESPONSE', { reason: { key: 'unexpected', params: { detail: code } } });
     }
     const text = clean(String(err.message || code || 'unknown'));

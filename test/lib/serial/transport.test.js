@@ -84,6 +84,19 @@ describe('lib/serial/transport: each request on Node http, its answer read as Se
         }
     });
 
+    it('tells an answer that claims gzip but is not as INVALID_RESPONSE, not a network failure', async function () {
+        const s = await serve((req, res) =>
+            res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }).end('{"not":"gzip"}'),
+        );
+        const client = clientFor(s.url);
+        await assert.rejects(client.request('get', '/x', options), (/** @type {any} */ e) => {
+            assert.equal(e.code, 'INVALID_RESPONSE');
+            assert.match(e.message, /Z_DATA_ERROR/);
+            return true;
+        });
+        assert.equal(s.got.length, 1, 'not repeated');
+    });
+
     it('refuses an answer over 16 MiB with INVALID_RESPONSE, without keeping it', async function () {
         const chunk = Buffer.alloc(1024 * 1024, 0x20);
         const s = await serve((req, res) => {
