@@ -126,12 +126,22 @@ export class Transport {
             }
             let answered = false;
             let settled = false;
+            let answerTimer: NodeJS.Timeout | undefined;
+            // From the request until its connection is up (TCP, a proxy's tunnel, TLS): the connect timeout.
+            // (Every callback here runs on a later event, once `req` below exists.)
+            const connectTimer = setTimeout(
+                () => cut(new SerialError('CONNECT_TIMEOUT', { retryable: true, params: { seconds: x.connectMs / 1000 } })),
+                x.connectMs,
+            );
             const settle = (err: Error | undefined, answer?: RawAnswer) => {
                 if (settled) return;
                 settled = true;
                 clearTimeout(connectTimer);
                 clearTimeout(answerTimer);
                 x.signal?.removeEventListener('abort', onAbort);
+                // Answered before the body was all sent (a 401 or 413 to an upload): the connection is
+                // in the middle of a request and can serve no other, so it goes, not back to the pool.
+                if (!req.writableFinished) req.destroy();
                 if (err) reject(err);
                 else resolve(answer!);
             };
@@ -139,7 +149,6 @@ export class Transport {
                 settle(err);
                 req.destroy(err);
             };
-            let answerTimer: NodeJS.Timeout | undefined;
             const startAnswerClock = () => {
                 answerTimer ??= setTimeout(
                     () => cut(new SerialError('RESPONSE_TIMEOUT', { retryable: true, params: { seconds: x.responseMs / 1000 } })),
@@ -160,7 +169,7 @@ export class Transport {
                 (res) => {
                     answered = true;
                     startAnswerClock();
-                    this.readAnswer(res, x.maxResponseBytes, settle, cut);
+                    this.readAnswer(res, x, settle, cut);
                 },
             );
             req.once('finish', startAnswerClock);
@@ -170,11 +179,6 @@ export class Transport {
             });
             req.setTimeout(x.stallMs, () => cut(new SerialError('STALLED', { retryable: true, params: { seconds: x.stallMs / 1000 } })));
             x.signal?.addEventListener('abort', onAbort, { once: true });
-            // From the request until its connection is up (TCP, a proxy's tunnel, TLS): the connect timeout.
-            const connectTimer = setTimeout(
-                () => cut(new SerialError('CONNECT_TIMEOUT', { retryable: true, params: { seconds: x.connectMs / 1000 } })),
-                x.connectMs,
-            );
             req.on('socket', (socket) => {
                 if (handshakeDone(socket)) return clearTimeout(connectTimer);
                 socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
@@ -183,25 +187,30 @@ export class Transport {
         });
     }
 
-    /** The answer's body as text, decoded if it came compressed, up to `max` bytes. */
+    /** The answer's body as text, decoded if it came compressed, up to `maxResponseBytes`. */
     private readAnswer(
         res: http.IncomingMessage,
-        max: number,
+        x: Exchange,
         settle: (err: Error | undefined, answer?: RawAnswer) => void,
         cut: (err: Error) => void,
     ) {
-        const decode = DECODERS[String(res.headers['content-encoding'] ?? '').toLowerCase()];
-        const body: Readable = decode ? res.pipe(decode()) : res;
+        const max = x.maxResponseBytes;
+        const status = res.statusCode ?? 0;
+        // No body to decode, whatever Content-Encoding says (zlib refuses an empty input).
+        const bodiless = x.method === 'HEAD' || status < 200 || status === 204 || status === 304 || res.headers['content-length'] === '0';
+        const decoder = bodiless ? undefined : DECODERS[String(res.headers['content-encoding'] ?? '').toLowerCase()]?.();
+        const body: Readable = decoder ? res.pipe(decoder) : res;
         const chunks: Buffer[] = [];
         let size = 0;
         body.on('data', (chunk: Buffer) => {
             size += chunk.length;
-            if (size <= max) chunks.push(chunk);
-            else cut(new SerialError('INVALID_RESPONSE', { reason: { key: 'unexpected', params: { detail: `an answer over ${max} bytes` } } }));
+            if (size <= max) return void chunks.push(chunk);
+            decoder?.destroy();
+            cut(new SerialError('INVALID_RESPONSE', { reason: { key: 'unexpected', params: { detail: `an answer over ${max} bytes` } } }));
         });
         body.once('end', () =>
             settle(undefined, {
-                status: res.statusCode ?? 0,
+                status,
                 headers: res.headers,
                 text: Buffer.concat(chunks, Math.min(size, max)).toString('utf8'),
             }),

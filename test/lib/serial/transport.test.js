@@ -97,6 +97,44 @@ describe('lib/serial/transport: each request on Node http, its answer read as Se
         assert.equal(s.got.length, 1, 'not repeated');
     });
 
+    it('reads no body where there is none, whatever Content-Encoding says (204, HEAD, an empty 200)', async function () {
+        const s = await serve((req, res) => {
+            const headers = { 'Content-Encoding': 'gzip' };
+            if (req.method === 'DELETE') return void res.writeHead(204, headers).end();
+            res.writeHead(200, { ...headers, 'Content-Length': '0' }).end();
+        });
+        const client = clientFor(s.url);
+        for (const method of ['delete', 'head', 'get']) {
+            const r = await client.request(method, '/x', options);
+            assert.equal(r.value, null, method);
+        }
+    });
+
+    it('lets go of a connection answered before its upload was sent whole, so the next request gets one', async function () {
+        const net = require('net');
+        const srv = http.createServer((req, res) => {
+            // The upload is refused at once, its body never read; anything else is answered normally.
+            if (req.method === 'POST') return void res.writeHead(413, { 'Content-Type': 'application/json' }).end('{"message":"too large"}');
+            req.resume();
+            req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}'));
+        });
+        await new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(undefined)));
+        open.push({ close: () => new Promise((resolve) => srv.close(() => resolve(undefined)) && srv.closeAllConnections()) });
+        const { port } = /** @type {net.AddressInfo} */ (srv.address());
+        const client = new SerialClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: API_KEY, concurrency: 1 });
+        open.push(client);
+        const { bufferSource } = require('../../../nodes/lib/source/sources');
+        await assert.rejects(client.upload(bufferSource(Buffer.alloc(8 * 1024 * 1024, 1)), { ...options, attempts: 1 }), (/** @type {any} */ e) => {
+            assert.equal(e.code, 'CLIENT_ERROR');
+            assert.equal(e.statusCode, 413);
+            return true;
+        });
+        const t0 = Date.now();
+        const r = await client.request('get', '/x', { ...options, attempts: 1, connectMs: 1500 });
+        assert.deepEqual(r.value, { ok: true });
+        assert.ok(Date.now() - t0 < 1000, `the next request waited ${Date.now() - t0} ms for a connection`);
+    });
+
     it('refuses an answer over 16 MiB with INVALID_RESPONSE, without keeping it', async function () {
         const chunk = Buffer.alloc(1024 * 1024, 0x20);
         const s = await serve((req, res) => {
