@@ -112,15 +112,24 @@ export async function readHeader(file: string): Promise<{ header: JobHeader; byt
     }
 }
 
+/** Folders this system cannot open or sync (Windows): then the renames alone stand. */
+const NO_FOLDER_SYNC = new Set(['EISDIR', 'EINVAL', 'ENOTSUP']);
+
 /**
  * Syncs a folder after renames into it, one sync for every rename made while the last one ran: jobs
  * that arrive together share one folder sync (on an SD card each sync is slow), as edge shippers do.
- * The folder stays open between syncs: a sync is then one call, not three.
+ *
+ * The folder stays open between syncs (a stat and a sync per round instead of open, sync and close),
+ * checked each time to still be the folder at that path: one deleted and made again (a card or share
+ * mounted anew) is opened afresh. A failed open is tried again on the next sync; a sync during or
+ * after close() opens the folder for that sync only.
  */
 export class FolderSync {
     private running: Promise<void> | undefined;
     private next: Promise<void> | undefined;
-    private fd: Promise<number | null> | undefined;
+    private held: { fd: number; dev: number; ino: number } | undefined;
+    private unsupported = false;
+    private closed = false;
     constructor(private readonly dir: string) {}
 
     sync(): Promise<void> {
@@ -136,19 +145,43 @@ export class FolderSync {
         return this.next;
     }
 
-    /** Lets the folder go, once the sync under way is done. */
+    /** Lets the folder go once the syncs under way are done. */
     async close(): Promise<void> {
-        await this.next;
-        await this.running;
-        const fd = await this.fd;
-        this.fd = undefined;
-        if (fd !== null && fd !== undefined) await close(fd).catch(() => undefined);
+        this.closed = true;
+        while (this.running || this.next) await (this.next ?? this.running);
+        this.release();
     }
 
     private async run(): Promise<void> {
-        // Not every file system opens or syncs folders (Windows): then the renames alone stand.
-        this.fd ??= open(this.dir, 'r').catch(() => null);
-        const fd = await this.fd;
-        if (fd !== null) await fsync(fd).catch(() => undefined);
+        if (this.unsupported) return;
+        try {
+            await fsync(await this.folder());
+        } catch (e) {
+            if (NO_FOLDER_SYNC.has((e as NodeJS.ErrnoException).code ?? '')) this.unsupported = true;
+            this.release(); // whatever failed, the next sync starts from a fresh open
+        } finally {
+            if (this.closed) this.release();
+        }
+    }
+
+    /** The folder's descriptor: the one held, if that is still the folder at this path. */
+    private async folder(): Promise<number> {
+        const now = await call<fs.Stats>((cb) => fs.stat(this.dir, cb));
+        if (this.held && (this.held.dev !== now.dev || this.held.ino !== now.ino)) this.release();
+        if (!this.held) {
+            const fd = await open(this.dir, 'r');
+            const s = await call<fs.Stats>((cb) => fs.fstat(fd, cb)).catch((err) => {
+                fs.close(fd, () => undefined);
+                throw err;
+            });
+            this.held = { fd, dev: s.dev, ino: s.ino };
+        }
+        return this.held.fd;
+    }
+
+    private release(): void {
+        const held = this.held;
+        this.held = undefined;
+        if (held) fs.close(held.fd, () => undefined);
     }
 }

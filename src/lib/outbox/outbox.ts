@@ -31,7 +31,7 @@ export { EMBED_LIMIT, type OutboxLimits } from './job';
  * copied after: until its copy is in, the job reads the user's file, checked to be the one the
  * message named (a crash meanwhile copies it again after the restart, or reports FILE_CHANGED).
  */
-/** Bytes of queued jobs kept in memory as well, so that the upload needs no read back (passed by at most the writes at once). */
+/** Bytes of queued jobs kept in memory as well, so that the upload needs no read back. */
 const MEMORY_BUDGET = 32 * 1024 * 1024;
 /**
  * Jobs being read and written at once. All of a 500-message burst at once on libuv's 4 threads held
@@ -131,17 +131,23 @@ export class Outbox {
         const tmp = path.join(this.tmpDir, `${id}.job`);
         // This job's turn to be queued ends when it is queued or given up, and never before the turns of earlier jobs.
         const previous = this.lastCommit;
+        let kept = 0;
         let turnOver!: () => void;
         this.lastCommit = previous.then(() => new Promise<void>((resolve) => (turnOver = resolve)));
         try {
             const createdAt = new Date().toISOString();
-            const { embedded, at, files, header, line, identity, keep } = await this.writes.run(async () => {
+            const { embedded, files, header, line, identity, keep } = await this.writes.run(async () => {
                 const { embedded, at, files, header, line } = await jobContent(work, snapshot, createdAt);
                 // Kept in memory, the job never reads its file back, nor needs the file's identity.
+                // Its share of the budget is taken now, before the jobs written next decide.
                 const keep = this.memory + at <= MEMORY_BUDGET;
+                if (keep) {
+                    kept = at;
+                    this.memory += kept;
+                }
                 const bytes = [line, ...embedded.filter((b): b is Buffer => !!b)];
                 const identity = await (keep ? writeSynced(tmp, bytes) : writeSynced(tmp, bytes, true));
-                return { embedded, at, files, header, line, identity, keep };
+                return { embedded, files, header, line, identity, keep };
             }, this.stopping.signal);
             const copies = work.copyFirst ? await copyBeforeCommit(id, work.files, files, this.tmpDir, this.jobsDir, this.stopping.signal) : [];
             // Renamed side by side and made durable by a folder sync shared with every rename made
@@ -157,11 +163,13 @@ export class Outbox {
                     : embeddedSource(path.join(this.jobsDir, `${id}.job`), identity as FileIdentity, line.length, files[n]);
             });
             const copied = copies.reduce((n, c) => n + (c?.size ?? 0), 0);
-            const job: Job = { id, header, sources, bytes: identity.size + copied, state: {}, memory: keep ? at : 0, removed: false };
+            const job: Job = { id, header, sources, bytes: identity.size + copied, state: {}, memory: kept, removed: false };
+            kept = 0; // the job holds it now, until it leaves the queue
             this.enqueue(job);
             this.copyReferenced(job);
             return { job, omitted: snapshot.omitted };
         } catch (err) {
+            this.memory -= kept;
             await unlink(tmp).catch(() => undefined);
             if (err instanceof SerialError) throw err;
             throw unwritable(this.dir, err);
@@ -178,14 +186,13 @@ export class Outbox {
         while (at > 0 && this.queue[at - 1].id > job.id) at--;
         this.queue.splice(at, 0, job);
         this.bytes += job.bytes;
-        this.memory += job.memory;
     }
 
     /** Copies the job's referenced files beside it; each source switches to its copy once that is in. */
     private copyReferenced(job: Job): void {
         const referenced = job.header.files.map((f, n) => ({ f, n })).filter(({ f, n }) => f.source && job.sources[n].path === f.source.path);
         if (!referenced.length) return;
-        job.copies = new AbortController();
+        job.copies = closingController();
         const { signal } = job.copies;
         job.copying = Promise.all(
             referenced.map(async ({ f, n }) => {

@@ -115,22 +115,30 @@ export class OutboxWorker<R> {
             this.hooks.failed?.(err);
             const what = disposition(err);
             if (what !== 'dead') return this.wait(what === 'hold' ? 'held' : 'offline', err);
-            const where = await this.box.deadLetter(job, err).catch(() => this.box.deadDir);
+            const where = await this.inTurn(this.box.deadLetter(job, err).catch(() => this.box.deadDir));
             this.hooks.deadLettered(job, err, where);
             return;
         }
         // Delivered even if the disk refuses the removal: then a restart may send it again. The job
-        // leaves the queue at once, so the next one takes its slot while its file is deleted; its
-        // message goes once the file is gone, in the order the uploads finished.
+        // leaves the queue at once, so the next one takes its slot while its file is deleted.
         const removed = this.box.remove(job).catch(() => undefined);
         this.release(job);
-        const turn = this.removals.then(() => removed);
-        this.removals = turn;
-        await turn;
+        await this.inTurn(removed);
         this.state = 'online';
         this.cause = undefined;
         this.rounds = 0;
         this.hooks.delivered(job, result);
+    }
+
+    /**
+     * Waits for `moved` (a delivered job's files deleted, a refused one's moved to dead-letter), and
+     * for every job that finished before this one: outputs leave in the order the jobs finished, so
+     * with one job at a time in arrival order, however long each one's files take.
+     */
+    private inTurn<T>(moved: Promise<T>): Promise<T> {
+        const turn = this.removals.then(() => moved);
+        this.removals = turn.then(() => undefined);
+        return turn;
     }
 
     /** A job's slot is free again. */

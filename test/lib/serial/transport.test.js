@@ -111,7 +111,6 @@ describe('lib/serial/transport: each request on Node http, its answer read as Se
     });
 
     it('lets go of a connection answered before its upload was sent whole, so the next request gets one', async function () {
-        const net = require('net');
         const srv = http.createServer((req, res) => {
             // The upload is refused at once, its body never read; anything else is answered normally.
             if (req.method === 'POST') return void res.writeHead(413, { 'Content-Type': 'application/json' }).end('{"message":"too large"}');
@@ -120,7 +119,7 @@ describe('lib/serial/transport: each request on Node http, its answer read as Se
         });
         await new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(undefined)));
         open.push({ close: () => new Promise((resolve) => srv.close(() => resolve(undefined)) && srv.closeAllConnections()) });
-        const { port } = /** @type {net.AddressInfo} */ (srv.address());
+        const { port } = /** @type {import('net').AddressInfo} */ (srv.address());
         const client = new SerialClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: API_KEY, concurrency: 1 });
         open.push(client);
         const { bufferSource } = require('../../../nodes/lib/source/sources');
