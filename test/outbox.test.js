@@ -131,6 +131,24 @@ describe('the durable outbox (upload node, outbox "disk")', function () {
         );
     });
 
+    it('copies a large file beside its job when the upload cannot go straight through; a later rewrite changes nothing', async function () {
+        await serial.setDown(true);
+        const f = await flow();
+        const bytes = crypto.randomBytes(3 * 1024 * 1024);
+        const file = path.join(root, 'large-report.bin');
+        fs.writeFileSync(file, bytes);
+        const result = send(f, { payload: file });
+        const jobs = path.join(outboxDir, 'up', 'jobs');
+        await until(() => fs.existsSync(jobs) && fs.readdirSync(jobs).some((n) => n.endsWith('.0.bin')), 10000, 'the copy beside the job');
+        // The station writes the next unit's report to the same path.
+        fs.writeFileSync(file, crypto.randomBytes(3 * 1024 * 1024));
+        await serial.setDown(false);
+        const { ok, msg } = await result;
+        assert.equal(ok, true, JSON.stringify(msg.error));
+        assert.equal(serial.uploads.at(-1).sha256, sha256(bytes));
+        assert.deepEqual(fs.readdirSync(jobs), []);
+    });
+
     it('queues jobs in arrival order even when an earlier copy takes longer', async function () {
         await serial.setDown(true);
         const f = await flow({}, { config: { concurrency: 1 } });

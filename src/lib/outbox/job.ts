@@ -109,33 +109,43 @@ export interface Added {
     omitted: string[];
 }
 
+/** Where an outbox writes (tmp/) and keeps (jobs/) its files. */
+export interface OutboxDirs {
+    tmpDir: string;
+    jobsDir: string;
+}
+
+/**
+ * File `n` of job `id` copied beside it in jobs/ (through tmp/, synced), as a source of its own;
+ * undefined when `wanted` says no once the copy is made. A failed copy leaves nothing behind.
+ */
+export async function copyBeside(
+    id: string,
+    n: number,
+    source: FileSource,
+    dirs: OutboxDirs,
+    signal: AbortSignal,
+    wanted = () => true,
+): Promise<FileSource | undefined> {
+    const name = `${id}.${n}.bin`;
+    const tmp = path.join(dirs.tmpDir, name);
+    try {
+        const identity = await copyInto(source, tmp, signal);
+        if (!wanted()) return void (await unlink(tmp));
+        await rename(tmp, path.join(dirs.jobsDir, name));
+        return fileRangeSource(path.join(dirs.jobsDir, name), identity, { filename: source.filename, contentType: source.contentType });
+    } catch (err) {
+        await unlink(tmp).catch(() => undefined);
+        throw err;
+    }
+}
+
 /**
  * The referenced files of a job copied into jobs/ before the job is committed, side by side (see
  * Work.copyFirst); a crash before the commit leaves strays there, which loading removes.
  */
-export async function copyBeforeCommit(
-    id: string,
-    sources: FileSource[],
-    files: StoredFile[],
-    tmpDir: string,
-    jobsDir: string,
-    signal: AbortSignal,
-): Promise<(FileSource | undefined)[]> {
-    return Promise.all(
-        files.map(async (f, n) => {
-            if (!f.source) return undefined;
-            const name = `${id}.${n}.bin`;
-            const tmp = path.join(tmpDir, name);
-            try {
-                const identity = await copyInto(sources[n], tmp, signal);
-                await rename(tmp, path.join(jobsDir, name));
-                return fileRangeSource(path.join(jobsDir, name), identity, namesOf(f));
-            } catch (err) {
-                await unlink(tmp).catch(() => undefined);
-                throw err;
-            }
-        }),
-    );
+export function copyBeforeCommit(id: string, sources: FileSource[], files: StoredFile[], dirs: OutboxDirs, signal: AbortSignal) {
+    return Promise.all(files.map((f, n) => (f.source ? copyBeside(id, n, sources[n], dirs, signal) : undefined)));
 }
 
 /**

@@ -2,9 +2,8 @@ import fs from 'fs';
 import path from 'path';
 import { SerialError } from '../errors/serial-error';
 import type { FileIdentity } from '../source/chunks';
-import { fileRangeSource } from '../source/sources';
 import { FolderSync, JOB_ID, newJobId, rename, unlink, writeSynced } from './files';
-import { Added, copyBeforeCommit, copyInto, embeddedSource, Job, jobContent, Journal, memorySource, namesOf, OutboxLimits, Work } from './job';
+import { Added, copyBeforeCommit, copyBeside, embeddedSource, Job, jobContent, Journal, memorySource, namesOf, OutboxLimits, Work } from './job';
 import { diskJournal } from './journal';
 import { quarantine } from './dead-letter';
 import { loadJobs } from './load';
@@ -12,6 +11,7 @@ import { OutboxLock } from './lock';
 import { snapshotMessage } from './snapshot';
 import { closingController } from '../serial/client';
 import { Limiter } from '../serial/limiter';
+import { sleep } from '../serial/retry';
 
 export { EMBED_LIMIT, type OutboxLimits } from './job';
 
@@ -33,6 +33,11 @@ export { EMBED_LIMIT, type OutboxLimits } from './job';
  */
 /** Bytes of queued jobs kept in memory as well, so that the upload needs no read back. */
 const MEMORY_BUDGET = 32 * 1024 * 1024;
+/**
+ * A referenced file is copied beside its job once the job has not been delivered within this long. A
+ * crash or a change to the file before its copy is in is covered as for any referenced file (above).
+ */
+const COPY_AFTER_MS = 2000;
 /**
  * Jobs being read and written at once. All of a 500-message burst at once on libuv's 4 threads held
  * its first commit (and upload) back 470 ms on the bench's uplink rows (80 ms with the outbox off);
@@ -149,7 +154,7 @@ export class Outbox {
                 const identity = await (keep ? writeSynced(tmp, bytes) : writeSynced(tmp, bytes, true));
                 return { embedded, files, header, line, identity, keep };
             }, this.stopping.signal);
-            const copies = work.copyFirst ? await copyBeforeCommit(id, work.files, files, this.tmpDir, this.jobsDir, this.stopping.signal) : [];
+            const copies = work.copyFirst ? await copyBeforeCommit(id, work.files, files, this, this.stopping.signal) : [];
             // Renamed side by side and made durable by a folder sync shared with every rename made
             // while one runs; queued in arrival order.
             await rename(tmp, path.join(this.jobsDir, `${id}.job`));
@@ -188,31 +193,34 @@ export class Outbox {
         this.bytes += job.bytes;
     }
 
-    /** Copies the job's referenced files beside it; each source switches to its copy once that is in. */
+    /**
+     * Copies the job's referenced files beside it unless the job is delivered within COPY_AFTER_MS
+     * (an upload that goes straight through needs no copy: the file is read once, not three times);
+     * each source switches to its copy once that is in.
+     */
     private copyReferenced(job: Job): void {
         const referenced = job.header.files.map((f, n) => ({ f, n })).filter(({ f, n }) => f.source && job.sources[n].path === f.source.path);
         if (!referenced.length) return;
         job.copies = closingController();
         const { signal } = job.copies;
-        job.copying = Promise.all(
-            referenced.map(async ({ f, n }) => {
-                const name = `${job.id}.${n}.bin`;
-                const tmp = path.join(this.tmpDir, name);
+        const copies = () =>
+            referenced.map(async ({ n }) => {
                 try {
-                    const identity = await copyInto(job.sources[n], tmp, signal);
-                    if (job.removed || signal.aborted) return void (await unlink(tmp));
-                    await rename(tmp, path.join(this.jobsDir, name));
+                    const copy = await copyBeside(job.id, n, job.sources[n], this, signal, () => !job.removed && !signal.aborted);
+                    if (!copy) return;
                     await this.folder.sync();
-                    job.sources[n] = fileRangeSource(path.join(this.jobsDir, name), identity, namesOf(f));
-                    job.bytes += identity.size;
-                    this.bytes += identity.size;
+                    job.sources[n] = copy;
+                    job.bytes += copy.size;
+                    this.bytes += copy.size;
                 } catch {
                     // The user's file changed or went (its upload will say so), or the disk refused: the
                     // job keeps reading the user's file.
-                    await unlink(tmp).catch(() => undefined);
                 }
-            }),
-        ).then(() => undefined);
+            });
+        job.copying = sleep(COPY_AFTER_MS, signal).then(
+            () => (job.removed || signal.aborted ? undefined : Promise.all(copies()).then(() => undefined)),
+            () => undefined, // delivered or stopping before the copy was due
+        );
     }
 
     /** The durable journal of a multi-step job. */
