@@ -139,9 +139,7 @@ export class Transport {
                 clearTimeout(connectTimer);
                 clearTimeout(answerTimer);
                 x.signal?.removeEventListener('abort', onAbort);
-                // Answered before the body was all sent (a 401 or 413 to an upload): the connection is
-                // in the middle of a request and can serve no other, so it goes, not back to the pool.
-                if (!req.writableFinished) req.destroy();
+                if (!req.writableFinished) letGoUnlessSent(req, x.stallMs);
                 if (err) reject(err);
                 else resolve(answer!);
             };
@@ -221,6 +219,19 @@ export class Transport {
             if (!res.complete) settle(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
         });
     }
+}
+
+/**
+ * Answered before its body was sent whole (a 401 or 413 to an upload): a request whose body was not
+ * all handed over never will be (its stream is closed now), so its connection, stuck in the middle
+ * of it, goes instead of back to the pool. One whose body is all handed over and still leaving goes
+ * back to the pool as Node does it, once sent, unless that takes longer than the stall timeout.
+ */
+function letGoUnlessSent(req: http.ClientRequest, stallMs: number): void {
+    if (!req.writableEnded) return void req.destroy();
+    const timer = setTimeout(() => req.destroy(), stallMs).unref();
+    req.once('finish', () => clearTimeout(timer));
+    req.once('close', () => clearTimeout(timer));
 }
 
 /**
