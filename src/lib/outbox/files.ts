@@ -61,12 +61,10 @@ const DSYNC = fs.constants.O_DSYNC ?? 0;
 const CREATE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | DSYNC;
 
 /**
- * Writes `buffers` as a new file (never over an existing one), durably, and returns its identity
- * when asked (one call more), else its size.
+ * Writes `buffers` as a new file (never over an existing one), durably; returns its size, and its
+ * identity when asked (one call more).
  */
-export async function writeSynced(file: string, buffers: Buffer[], identity: true): Promise<FileIdentity>;
-export async function writeSynced(file: string, buffers: Buffer[], identity?: false): Promise<{ size: number }>;
-export async function writeSynced(file: string, buffers: Buffer[], identity = false): Promise<FileIdentity | { size: number }> {
+export async function writeSynced(file: string, buffers: Buffer[], withIdentity = false): Promise<{ size: number; identity?: FileIdentity }> {
     const fd = await open(file, CREATE);
     try {
         const left = buffers.filter((b) => b.length > 0);
@@ -78,7 +76,7 @@ export async function writeSynced(file: string, buffers: Buffer[], identity = fa
             if (n > 0) left[0] = left[0].subarray(n);
         }
         if (!DSYNC) await fsync(fd);
-        return identity ? identityOf(await call<fs.Stats>((cb) => fs.fstat(fd, cb))) : { size };
+        return withIdentity ? { size, identity: identityOf(await call<fs.Stats>((cb) => fs.fstat(fd, cb))) } : { size };
     } finally {
         await close(fd);
     }

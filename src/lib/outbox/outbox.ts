@@ -1,7 +1,6 @@
 import fs from 'fs';
 import path from 'path';
 import { SerialError } from '../errors/serial-error';
-import type { FileIdentity } from '../source/chunks';
 import { FolderSync, JOB_ID, newJobId, rename, unlink, writeSynced } from './files';
 import { Added, copyBeforeCommit, copyBeside, embeddedSource, Job, jobContent, Journal, memorySource, namesOf, OutboxLimits, Work } from './job';
 import { diskJournal } from './journal';
@@ -141,7 +140,7 @@ export class Outbox {
         this.lastCommit = previous.then(() => new Promise<void>((resolve) => (turnOver = resolve)));
         try {
             const createdAt = new Date().toISOString();
-            const { embedded, files, header, line, identity, keep } = await this.writes.run(async () => {
+            const { embedded, files, header, line, written, keep } = await this.writes.run(async () => {
                 const { embedded, at, files, header, line } = await jobContent(work, snapshot, createdAt);
                 // Kept in memory, the job never reads its file back, nor needs the file's identity.
                 // Its share of the budget is taken now, before the jobs written next decide.
@@ -151,8 +150,8 @@ export class Outbox {
                     this.memory += kept;
                 }
                 const bytes = [line, ...embedded.filter((b): b is Buffer => !!b)];
-                const identity = await (keep ? writeSynced(tmp, bytes) : writeSynced(tmp, bytes, true));
-                return { embedded, files, header, line, identity, keep };
+                const written = await writeSynced(tmp, bytes, !keep);
+                return { embedded, files, header, line, written, keep };
             }, this.stopping.signal);
             const copies = work.copyFirst ? await copyBeforeCommit(id, work.files, files, this, this.stopping.signal) : [];
             // Renamed side by side and made durable by a folder sync shared with every rename made
@@ -165,10 +164,10 @@ export class Outbox {
                 if (!embedded[n]) return f; // the user's file, checked, until its copy is in
                 return keep
                     ? memorySource(embedded[n]!, namesOf(files[n]))
-                    : embeddedSource(path.join(this.jobsDir, `${id}.job`), identity as FileIdentity, line.length, files[n]);
+                    : embeddedSource(path.join(this.jobsDir, `${id}.job`), written.identity!, line.length, files[n]);
             });
             const copied = copies.reduce((n, c) => n + (c?.size ?? 0), 0);
-            const job: Job = { id, header, sources, bytes: identity.size + copied, state: {}, memory: kept, removed: false };
+            const job: Job = { id, header, sources, bytes: written.size + copied, state: {}, memory: kept, removed: false };
             kept = 0; // the job holds it now, until it leaves the queue
             this.enqueue(job);
             this.copyReferenced(job);
