@@ -163,8 +163,8 @@ async function startServer(/** @type {Record<string, string>} */ env = {}) {
             if (m.t === 'ready') {
                 clearTimeout(timer);
                 resolve(m.url);
-            } else if (m.t === 'upload') {
-                received.push(m);
+            } else if (m.t === 'uploads') {
+                received.push(...m.list);
                 for (const w of waiters) w();
             } else if (m.t === 'reset' || m.t === 'stats' || m.t === 'closedIdle') {
                 acks.shift()?.(m);
