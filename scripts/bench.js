@@ -6,6 +6,7 @@
  * npm run bench -- --quick            64 MiB and a burst of 100 (development)
  * npm run bench -- --sizes 64M,1G --small 200 --reps 5 --concurrency 4,16 --only core,ours --profile
  * npm run bench -- --link-only      only the rows over the emulated uplink (also BENCH_LINK_ONLY=1), ~2 minutes
+ * npm run bench -- --pin            the stand-in and relay on CPU 0, the rows on the others (scripts/bench/cpus.js)
  *
  * Over an emulated plant uplink (measureLink below; --link-rtt 40 --link-mbit 50 --link-files 500): the core flow,
  * ours outbox off, ours default (outbox on) and ours at other concurrencies (--link-concurrency 4,16), HTTPS
@@ -38,11 +39,14 @@ const path = require('path');
 const { startNodeRed, PROJECT } = require('../harness/nodered');
 const { coreFlow, oursFlow } = require('./bench/flows');
 const { MiB, cpuMs, settle, resetPeak, sampler, idleRss, makeBigFile, makeSmallFile, median, sleep } = require('./bench/measure');
+const { cpuSplit, pin, onCpus } = require('./bench/cpus');
 
 const API_KEY = 'bench-key-not-a-secret';
 const SMALL_SIZE = 64 * 1024;
 // The runtime's own default (src/lib/rules/options.ts), so the "default" rows follow it when it changes.
 const DEFAULT_CONCURRENCY = require('../nodes/lib/rules/options.js').CONFIG_OPTIONS.concurrency.default;
+/** The CPUs of the gateway side (every Node-RED row and curl), null when not pinned (scripts/bench/cpus.js). */
+let GATEWAY_CPUS = /** @type {string | null} */ (null);
 
 // ------------------------------------------------------------------ options
 
@@ -74,6 +78,8 @@ function parseArgs(/** @type {string[]} */ argv) {
         profile: false,
         compare: /** @type {string | null} */ (null),
         out: path.join(PROJECT, '.bench', 'report.json'),
+        // --pin: the stand-in and relay on CPU 0, the rows on the others (scripts/bench/cpus.js).
+        pin: false,
         // The emulated uplink (scripts/bench/link.js): rows over HTTPS through a paced, delayed relay.
         link: true,
         linkOnly: process.env.BENCH_LINK_ONLY === '1',
@@ -113,6 +119,7 @@ function parseArgs(/** @type {string[]} */ argv) {
         else if (a === '--profile') o.profile = true;
         else if (a === '--compare') o.compare = path.resolve(value());
         else if (a === '--keep') o.keep = true;
+        else if (a === '--pin') o.pin = true;
         else if (a === '--no-link') o.link = false;
         else if (a === '--link-only') o.linkOnly = true;
         else if (a === '--link-rtt') o.linkRtt = Math.max(0, Number(value()));
@@ -126,7 +133,7 @@ function parseArgs(/** @type {string[]} */ argv) {
         else if (a === '--out') o.out = path.resolve(value());
         else if (a === '--help' || a === '-h') {
             console.log(
-                'usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--burst-reps 5] [--instances 2] [--warmup-bursts N] [--warmup-uploads N] [--concurrency 4[,16]] [--no-progress-ab] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--out FILE]\n' +
+                'usage: npm run bench -- [--quick] [--sizes 64M,512M,2G] [--small 500] [--reps 3] [--burst-reps 5] [--instances 2] [--warmup-bursts N] [--warmup-uploads N] [--concurrency 4[,16]] [--no-progress-ab] [--only core,ours,...] [--profile] [--compare OTHER_CHECKOUT] [--keep] [--pin] [--out FILE]\n' +
                     '       [--no-link] [--link-only] [--link-rtt 40] [--link-mbit 50] [--link-files 500] [--link-reps 3] [--link-concurrency 8,16]\n' +
                     '  --link-only (or BENCH_LINK_ONLY=1): only the emulated-uplink rows (HTTPS through scripts/bench/link.js), a few minutes',
             );
@@ -250,8 +257,7 @@ function curlOnce(/** @type {string} */ serialUrl, /** @type {{path: string}} */
     return new Promise((resolve) => {
         const t0 = process.hrtime.bigint();
         const child = spawn(
-            'curl',
-            [
+            ...onCpus(GATEWAY_CPUS, 'curl', [
                 '-sS',
                 '-o',
                 '/dev/null',
@@ -266,7 +272,7 @@ function curlOnce(/** @type {string} */ serialUrl, /** @type {{path: string}} */
                 '-F',
                 `file=@${file.path};type=application/octet-stream`,
                 `${serialUrl}/files`,
-            ],
+            ]),
             { stdio: ['ignore', 'pipe', 'pipe'] },
         );
         let out = '';
@@ -281,6 +287,12 @@ function curlOnce(/** @type {string} */ serialUrl, /** @type {{path: string}} */
 }
 
 // ------------------------------------------------------------------ Node-RED rows
+
+/** startNodeRed's nodeBin and nodeArgs that run Node.js with `args` on the gateway's CPUs. */
+function nodeOnGateway(/** @type {string[]} */ args) {
+    const [nodeBin, nodeArgs] = onCpus(GATEWAY_CPUS, process.execPath, args);
+    return { nodeBin, nodeArgs };
+}
 
 /**
  * A Node-RED child running one flow, with a way to trigger a run and wait for its end.
@@ -301,10 +313,10 @@ async function startRuntime(o) {
         linkPackage: !o.pkg,
         flows: [],
         env: { BENCH_API_KEY: API_KEY, ...(o.pkg ? { BENCH_PACKAGE: o.pkg } : {}), ...o.env },
-        nodeArgs: [
+        ...nodeOnGateway([
             ...(o.probe ? ['--require', path.join(__dirname, 'bench', 'probe.js')] : []),
             ...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(o.profileDir, o.name)] : []),
-        ],
+        ]),
         onLog: (line) => {
             const done = /BENCH_DONE (\{.*\})/.exec(line);
             if (done) {
@@ -744,6 +756,12 @@ async function main() {
     const o = parseArgs(process.argv.slice(2));
     const started = Date.now();
     const loadAtStart = os.loadavg();
+    // This process and what it forks (the stand-in, the relay) on the server's CPU; the rows on the gateway's.
+    const cpus = cpuSplit(o.pin);
+    if (cpus) {
+        pin(process.pid, cpus.server);
+        GATEWAY_CPUS = cpus.gateway;
+    }
     const outboxBuilt =
         fs.existsSync(path.join(PROJECT, 'src', 'lib', 'outbox', 'outbox.ts')) &&
         /lib\/outbox/.test(fs.readFileSync(path.join(PROJECT, 'src', 'serial-mfg-upload.ts'), 'utf8'));
@@ -765,6 +783,7 @@ async function main() {
     const log = (/** @type {string} */ s) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
     try {
         log(`test files in ${dir}`);
+        log(cpus ? `CPUs: stand-in, relay and bench on ${cpus.server}; Node-RED rows and curl on ${cpus.gateway}` : 'CPUs: not pinned');
         const big = o.sizes.map((size) => makeBigFile(path.join(dir, `big-${size}.bin`), size));
         fs.mkdirSync(path.join(dir, 'small'));
         const small = Array.from({ length: o.small }, (_, i) =>
@@ -1107,6 +1126,9 @@ async function main() {
                 }
             })(),
             nodeRed: require('node-red/package.json').version,
+            cpus: cpus
+                ? `server side (bench, stand-in, relay) on CPU ${cpus.server}, gateway side (Node-RED rows, curl) on CPU ${cpus.gateway} (taskset)`
+                : 'not pinned',
             loadAverageAtStart: loadAtStart,
             loadAverageAtEnd: os.loadavg(),
         };
