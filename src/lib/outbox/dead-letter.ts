@@ -33,8 +33,10 @@ export async function listDeadLetters(deadDir: string): Promise<DeadLetter[]> {
     const out: DeadLetter[] = [];
     for (const id of names.filter((n) => JOB_ID.test(n)).sort()) {
         const dir = path.join(deadDir, id);
-        const entry: DeadLetter = { job: id, filename: '', size: 0, createdAt: null, error: await errorOf(dir) };
         const files = await fs.promises.readdir(dir).catch(() => [] as string[]);
+        // Only the reason, none of the job's files: the job never moved here (see quarantine).
+        if (!files.some((n) => n.startsWith(`${id}.`))) continue;
+        const entry: DeadLetter = { job: id, filename: '', size: 0, createdAt: null, error: await errorOf(dir) };
         for (const name of files) entry.size += (await fs.promises.stat(path.join(dir, name)).catch(() => ({ size: 0 }))).size;
         try {
             if (files.includes(`${id}.job`)) {
@@ -76,15 +78,43 @@ export async function deadLetterBacklog(deadDir: string): Promise<{ files: numbe
     return { files: list.length, bytes: list.reduce((n, d) => n + d.size, 0) };
 }
 
-/** Moves a job's files (all of `<id>.*` in `from`) into `dir/<id>/` with error.json beside them. */
+/**
+ * Moves a job's files (all of `<id>.*` in `from`) into `dir/<id>/` with error.json beside them.
+ * The folder appears with its error.json already whole (made under a hidden name, then renamed), so
+ * whoever lists dead letters never sees one without its reason; the job's files follow. Killed
+ * before they all moved, the rest are still in `from`: the job runs again after a restart and, if
+ * refused again, lands here once more. A folder left with none of the job's files is not a dead
+ * letter (see listDeadLetters).
+ */
 export async function quarantine(from: string, deadDir: string, id: string, reason: Record<string, unknown>, names?: string[]): Promise<string> {
     if (!JOB_ID.test(id)) throw new Error(`not a job id: ${id}`);
     const target = path.join(deadDir, id);
-    await fs.promises.mkdir(target, { recursive: true });
+    const error = JSON.stringify({ ...reason, at: new Date().toISOString() }, null, 2);
+    const building = path.join(deadDir, `.${id}.new`);
+    await fs.promises.rm(building, { recursive: true, force: true });
+    await fs.promises.mkdir(building, { recursive: true });
+    await fs.promises.writeFile(path.join(building, 'error.json'), error);
+    await rename(building, target).catch(async () => {
+        // Already there (refused before, its folder kept): the reason is replaced whole.
+        await rename(path.join(building, 'error.json'), path.join(target, 'error.json'));
+        await fs.promises.rm(building, { recursive: true, force: true });
+    });
     const present = names ?? (await fs.promises.readdir(from)).filter((n) => n.startsWith(`${id}.`));
     for (const name of present) await rename(path.join(from, name), path.join(target, name)).catch(() => undefined);
-    await fs.promises.writeFile(path.join(target, 'error.json'), JSON.stringify({ ...reason, at: new Date().toISOString() }, null, 2));
     return target;
+}
+
+/**
+ * What a kill -9 inside quarantine leaves behind, cleared when the outbox opens: a folder still being
+ * made (`.<id>.new`) and a reason whose job never moved (the job is still queued and runs again).
+ */
+export async function sweepDeadLetters(deadDir: string): Promise<void> {
+    for (const name of await fs.promises.readdir(deadDir)) {
+        const dir = path.join(deadDir, name);
+        const building = name.startsWith('.') && name.endsWith('.new') && JOB_ID.test(name.slice(1, -4));
+        const orphanReason = JOB_ID.test(name) && !(await fs.promises.readdir(dir).catch(() => [] as string[])).some((n) => n.startsWith(`${name}.`));
+        if (building || orphanReason) await fs.promises.rm(dir, { recursive: true, force: true });
+    }
 }
 
 /** Discards a dead-lettered job for good. False when there is none by that id. */

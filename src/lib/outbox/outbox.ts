@@ -4,7 +4,7 @@ import { SerialError } from '../errors/serial-error';
 import { FolderSync, JOB_ID, newJobId, rename, unlink, writeSynced } from './files';
 import { Added, copyBeforeCommit, copyBeside, embeddedSource, Job, jobContent, Journal, memorySource, namesOf, OutboxLimits, Work } from './job';
 import { diskJournal } from './journal';
-import { quarantine } from './dead-letter';
+import { quarantine, sweepDeadLetters } from './dead-letter';
 import { loadJobs } from './load';
 import { OutboxLock } from './lock';
 import { snapshotMessage } from './snapshot';
@@ -104,6 +104,7 @@ export class Outbox {
         await fs.promises.unlink(probe);
         for (const name of await fs.promises.readdir(this.tmpDir))
             await fs.promises.rm(path.join(this.tmpDir, name), { force: true, recursive: true });
+        await sweepDeadLetters(this.deadDir);
     }
 
     /** Jobs in arrival order. */

@@ -1,0 +1,114 @@
+// @ts-check
+'use strict';
+const assert = require('node:assert/strict');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { quarantine, listDeadLetters } = require('../../../nodes/lib/outbox/dead-letter');
+const { Outbox } = require('../../../nodes/lib/outbox/outbox');
+
+const ID = '01796283497804-000001-66cad2';
+
+describe('lib/outbox/dead-letter: a refused job and its reason arrive together', function () {
+    /** @type {string} */ let dir;
+    /** @type {string} */ let jobs;
+    /** @type {string} */ let dead;
+    beforeEach(function () {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serial-mfg-dead-'));
+        jobs = path.join(dir, 'jobs');
+        dead = path.join(dir, 'dead-letter');
+        fs.mkdirSync(jobs);
+        fs.mkdirSync(dead);
+        fs.writeFileSync(path.join(jobs, `${ID}.job`), 'job bytes');
+        fs.writeFileSync(path.join(jobs, `${ID}.0.bin`), 'copy bytes');
+        fs.writeFileSync(path.join(jobs, 'other.job'), 'not this job');
+    });
+    afterEach(function () {
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('is never seen without its reason, however often the folder is looked at while it moves', async function () {
+        /** @type {string[]} */
+        const seen = [];
+        let looking = true;
+        // Looks as often as the event loop lets it, as a panel refresh or a test would.
+        const look = async () => {
+            while (looking) {
+                for (const name of fs.readdirSync(dead)) {
+                    if (name === ID && !fs.existsSync(path.join(dead, name, 'error.json'))) seen.push('a folder without error.json');
+                }
+                await new Promise((r) => setImmediate(r));
+            }
+        };
+        const watching = look();
+        for (let i = 0; i < 30; i++) {
+            await quarantine(jobs, dead, ID, { code: 'REJECTED', message: `refused ${i}` });
+            // Back, as a retry does it, for the next round.
+            for (const name of fs.readdirSync(path.join(dead, ID)).filter((n) => n.startsWith(ID))) {
+                fs.renameSync(path.join(dead, ID, name), path.join(jobs, name));
+            }
+            fs.rmSync(path.join(dead, ID), { recursive: true });
+        }
+        looking = false;
+        await watching;
+        assert.deepEqual(seen, []);
+    });
+
+    it('moves every file of the job and only those, and leaves no working folder behind', async function () {
+        const target = await quarantine(jobs, dead, ID, { code: 'REJECTED', message: 'refused' });
+        assert.equal(target, path.join(dead, ID));
+        assert.deepEqual(fs.readdirSync(target).sort(), [`${ID}.0.bin`, `${ID}.job`, 'error.json']);
+        assert.deepEqual(fs.readdirSync(jobs), ['other.job']);
+        assert.deepEqual(fs.readdirSync(dead), [ID]);
+        const [listed] = await listDeadLetters(dead);
+        assert.equal(listed.error.code, 'REJECTED');
+        assert.equal(listed.size, 'job bytes'.length + 'copy bytes'.length + fs.statSync(path.join(target, 'error.json')).size);
+    });
+
+    it('refused again into a folder still there: the reason is replaced whole, the files kept', async function () {
+        await quarantine(jobs, dead, ID, { code: 'FIRST', message: 'first' }, [`${ID}.job`]);
+        await quarantine(jobs, dead, ID, { code: 'SECOND', message: 'second' }, [`${ID}.0.bin`]);
+        assert.deepEqual(fs.readdirSync(path.join(dead, ID)).sort(), [`${ID}.0.bin`, `${ID}.job`, 'error.json']);
+        assert.equal(JSON.parse(fs.readFileSync(path.join(dead, ID, 'error.json'), 'utf8')).code, 'SECOND');
+        assert.deepEqual(fs.readdirSync(dead), [ID]);
+    });
+
+    it('killed after the reason, before the files: not listed, and the job is still where it runs from', async function () {
+        // The state a kill -9 leaves between the folder's rename and the files' moves.
+        fs.mkdirSync(path.join(dead, ID));
+        fs.writeFileSync(path.join(dead, ID, 'error.json'), JSON.stringify({ code: 'REJECTED' }));
+        // And one left while the folder was still being made.
+        fs.mkdirSync(path.join(dead, `.${ID}.new`));
+        assert.deepEqual(await listDeadLetters(dead), []);
+        assert.ok(fs.existsSync(path.join(jobs, `${ID}.job`)));
+        // Refused again later: it lands in that folder, listed now, and the leftover working folder is gone.
+        await quarantine(jobs, dead, ID, { code: 'REJECTED', message: 'again' });
+        assert.deepEqual(
+            (await listDeadLetters(dead)).map((d) => d.job),
+            [ID],
+        );
+        assert.deepEqual(fs.readdirSync(dead), [ID]);
+    });
+
+    it('opening the outbox clears what a kill left inside quarantine, and keeps every real dead letter', async function () {
+        const OTHER = '01796283497805-000002-66cad3';
+        const REAL = '01796283497806-000003-66cad4';
+        const box = path.join(dir, 'box');
+        const boxDead = path.join(box, 'dead-letter');
+        fs.mkdirSync(path.join(boxDead, ID), { recursive: true });
+        fs.writeFileSync(path.join(boxDead, ID, 'error.json'), '{"code":"REJECTED"}');
+        fs.mkdirSync(path.join(boxDead, `.${OTHER}.new`));
+        fs.writeFileSync(path.join(boxDead, `.${OTHER}.new`, 'error.json'), '{}');
+        fs.mkdirSync(path.join(boxDead, REAL));
+        fs.writeFileSync(path.join(boxDead, REAL, `${REAL}.job`), 'job bytes');
+        fs.writeFileSync(path.join(boxDead, REAL, 'error.json'), '{"code":"REJECTED"}');
+        fs.writeFileSync(path.join(boxDead, 'README.txt'), 'a person left a note');
+        const opened = await Outbox.open(box, { maxFiles: 10, maxBytes: 1e9 });
+        try {
+            assert.deepEqual(fs.readdirSync(boxDead).sort(), [REAL, 'README.txt'].sort());
+            assert.deepEqual(fs.readdirSync(path.join(boxDead, REAL)).sort(), [`${REAL}.job`, 'error.json']);
+        } finally {
+            await opened.close();
+        }
+    });
+});
