@@ -241,7 +241,9 @@ function letGoUnlessSent(req: http.ClientRequest, stallMs: number): void {
 function sendBody(req: http.ClientRequest, body: Exchange['body'], cut: (err: Error) => void): void {
     if (body === undefined || Buffer.isBuffer(body)) return void req.end(body);
     body.on('data', (chunk: Buffer) => {
-        if (!req.write(chunk, (err) => err || body.release(chunk))) body.pause();
+        // Once the body holds its last bytes, they are in memory already: they go on into the same
+        // write instead of waiting for a drain (a small file's tail would leave in a segment of its own).
+        if (!req.write(chunk, (err) => err || body.release(chunk)) && !body.pushedAll) body.pause();
     });
     req.on('drain', () => body.resume());
     req.once('close', () => body.pause());

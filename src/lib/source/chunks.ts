@@ -24,6 +24,8 @@ export interface SourceStream extends Readable {
      * read into its memory again. Optional to call; a chunk never handed back is simply never reused.
      */
     release(chunk: Buffer): void;
+    /** Every byte, the frame's tail included, is pushed: pausing the stream would hold back no read. */
+    readonly pushedAll: boolean;
 }
 
 export const CHUNK = 256 * 1024;
@@ -41,6 +43,7 @@ const MAX_SPARE = 8;
  */
 abstract class Chunks extends Readable implements SourceStream {
     protected sent = 0;
+    pushedAll = false;
     private headSent = false;
     private completing = false;
     constructor(
@@ -85,6 +88,7 @@ abstract class Chunks extends Readable implements SourceStream {
             if (err) return void this.destroy(err);
             this.pushHead(); // an empty source still gets its part header
             if (this.options.frame) this.push(this.options.frame.tail);
+            this.pushedAll = true;
             this.push(null);
         });
     }

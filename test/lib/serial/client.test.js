@@ -2,10 +2,14 @@
 'use strict';
 const assert = require('node:assert/strict');
 const crypto = require('crypto');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
 const { Readable } = require('stream');
 const { SerialClient } = require('../../../nodes/lib/serial/client');
 const { SerialError } = require('../../../nodes/lib/errors/serial-error');
-const { bufferSource } = require('../../../nodes/lib/source/sources');
+const { bufferSource, pathSource } = require('../../../nodes/lib/source/sources');
 const { startStandIn } = require('../../../harness/serial-stand-in');
 const { API_KEY } = require('../../support/secrets');
 
@@ -80,5 +84,43 @@ describe('lib/serial/client: one upload pipeline, its failures told by their cau
         const next = await client.upload(bufferSource(bytes), options);
         assert.equal(next.statusCode, 200);
         assert.equal(serial.uploads.at(-1).sha256, crypto.createHash('sha256').update(bytes).digest('hex'));
+    });
+
+    it("sends a small file's request, headers, part header, bytes and tail, in one write on the connection", async function () {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serial-one-write-'));
+        const port = Number(new URL(serial.url).port);
+        /** @type {number[]} */ const writes = [];
+        /** @type {any} */ const proto = net.Socket.prototype;
+        const { _write, _writev } = proto;
+        const count = (/** @type {any} */ socket) => socket.remotePort === port && writes.push(1);
+        // Every write a client socket to the stand-in makes, whole requests or pieces of one.
+        proto._write = function (/** @type {any[]} */ ...args) {
+            count(this);
+            return _write.apply(this, args);
+        };
+        proto._writev = function (/** @type {any[]} */ ...args) {
+            count(this);
+            return _writev.apply(this, args);
+        };
+        try {
+            for (const [name, bytes] of [
+                ['report.csv', crypto.randomBytes(64 * 1024)],
+                ['tiny.txt', Buffer.from('ok')],
+            ]) {
+                const file = path.join(dir, String(name));
+                fs.writeFileSync(file, bytes);
+                for (const source of [await pathSource(file), bufferSource(/** @type {Buffer} */ (bytes))]) {
+                    writes.length = 0;
+                    const { statusCode } = await client.upload(source, options);
+                    assert.equal(statusCode, 200);
+                    assert.equal(serial.uploads.at(-1).sha256, crypto.createHash('sha256').update(bytes).digest('hex'));
+                    assert.equal(writes.length, 1, `${name} from ${source.path ? 'a path' : 'a Buffer'}: ${writes.length} writes`);
+                }
+            }
+        } finally {
+            proto._write = _write;
+            proto._writev = _writev;
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
