@@ -107,13 +107,18 @@ export async function quarantine(from: string, deadDir: string, id: string, reas
 /**
  * What a kill -9 inside quarantine leaves behind, cleared when the outbox opens: a folder still being
  * made (`.<id>.new`) and a reason whose job never moved (the job is still queued and runs again).
+ * Best effort: a folder it cannot read or remove stays as it is (and unlisted), and the outbox opens.
  */
 export async function sweepDeadLetters(deadDir: string): Promise<void> {
-    for (const name of await fs.promises.readdir(deadDir)) {
-        const dir = path.join(deadDir, name);
-        const building = name.startsWith('.') && name.endsWith('.new') && JOB_ID.test(name.slice(1, -4));
-        const orphanReason = JOB_ID.test(name) && !(await fs.promises.readdir(dir).catch(() => [] as string[])).some((n) => n.startsWith(`${name}.`));
-        if (building || orphanReason) await fs.promises.rm(dir, { recursive: true, force: true });
+    const leftover = async (name: string): Promise<boolean> => {
+        if (name.startsWith('.') && name.endsWith('.new')) return JOB_ID.test(name.slice(1, -4));
+        if (!JOB_ID.test(name)) return false;
+        // Only a folder read whole and holding none of the job's files: never one that could not be read.
+        const files = await fs.promises.readdir(path.join(deadDir, name)).catch(() => undefined);
+        return files !== undefined && !files.some((n) => n.startsWith(`${name}.`));
+    };
+    for (const name of await fs.promises.readdir(deadDir).catch(() => [] as string[])) {
+        if (await leftover(name)) await fs.promises.rm(path.join(deadDir, name), { recursive: true, force: true }).catch(() => undefined);
     }
 }
 

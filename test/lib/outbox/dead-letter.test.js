@@ -111,4 +111,26 @@ describe('lib/outbox/dead-letter: a refused job and its reason arrive together',
             await opened.close();
         }
     });
+
+    it('opening never removes a dead letter it could not read, and opens all the same', async function () {
+        const box = path.join(dir, 'box');
+        const boxDead = path.join(box, 'dead-letter');
+        fs.mkdirSync(path.join(boxDead, ID), { recursive: true });
+        fs.writeFileSync(path.join(boxDead, ID, `${ID}.job`), 'job bytes');
+        fs.writeFileSync(path.join(boxDead, ID, 'error.json'), '{"code":"REJECTED"}');
+        const readdir = fs.promises.readdir;
+        // Out of descriptors just as the outbox looks into that folder, as a busy runtime can be.
+        // @ts-ignore: a stand-in for the one call
+        fs.promises.readdir = async (/** @type {any} */ p, /** @type {any} */ o) => {
+            if (String(p) === path.join(boxDead, ID)) throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
+            return readdir(p, o);
+        };
+        try {
+            const opened = await Outbox.open(box, { maxFiles: 10, maxBytes: 1e9 });
+            await opened.close();
+        } finally {
+            fs.promises.readdir = readdir;
+        }
+        assert.deepEqual(fs.readdirSync(path.join(boxDead, ID)).sort(), [`${ID}.job`, 'error.json']);
+    });
 });
