@@ -33,9 +33,11 @@ export async function listDeadLetters(deadDir: string): Promise<DeadLetter[]> {
     const out: DeadLetter[] = [];
     for (const id of names.filter((n) => JOB_ID.test(n)).sort()) {
         const dir = path.join(deadDir, id);
-        const files = await fs.promises.readdir(dir).catch(() => [] as string[]);
-        // Only the reason, none of the job's files: the job never moved here (see quarantine).
-        if (!files.some((n) => n.startsWith(`${id}.`))) continue;
+        const read = await fs.promises.readdir(dir).catch(() => undefined);
+        // Read whole and only the reason in it: the job never moved here (see quarantine). One that
+        // could not be read is listed all the same: nothing decides on a dead letter it did not see.
+        if (read && !read.some((n) => n.startsWith(`${id}.`))) continue;
+        const files = read ?? [];
         const entry: DeadLetter = { job: id, filename: '', size: 0, createdAt: null, error: await errorOf(dir) };
         for (const name of files) entry.size += (await fs.promises.stat(path.join(dir, name)).catch(() => ({ size: 0 }))).size;
         try {
@@ -81,10 +83,10 @@ export async function deadLetterBacklog(deadDir: string): Promise<{ files: numbe
 /**
  * Moves a job's files (all of `<id>.*` in `from`) into `dir/<id>/` with error.json beside them.
  * The folder appears with its error.json already whole (made under a hidden name, then renamed), so
- * whoever lists dead letters never sees one without its reason; the job's files follow. Killed
- * before they all moved, the rest are still in `from`: the job runs again after a restart and, if
- * refused again, lands here once more. A folder left with none of the job's files is not a dead
- * letter (see listDeadLetters).
+ * whoever lists dead letters never sees one without its reason; the job's files follow one by one.
+ * Killed before the first moved, the job is still queued and runs again (the folder with only its
+ * reason is not a dead letter, see listDeadLetters); killed between two moves, the outbox finishes
+ * the move when it opens (sweepDeadLetters).
  */
 export async function quarantine(from: string, deadDir: string, id: string, reason: Record<string, unknown>, names?: string[]): Promise<string> {
     if (!JOB_ID.test(id)) throw new Error(`not a job id: ${id}`);
@@ -105,20 +107,34 @@ export async function quarantine(from: string, deadDir: string, id: string, reas
 }
 
 /**
- * What a kill -9 inside quarantine leaves behind, cleared when the outbox opens: a folder still being
- * made (`.<id>.new`) and a reason whose job never moved (the job is still queued and runs again).
- * Best effort: a folder it cannot read or remove stays as it is (and unlisted), and the outbox opens.
+ * What a kill -9 inside a move to or from dead-letter/ leaves behind, put right when the outbox opens
+ * (before its jobs load, which would delete a job's copy or state found without its `.job`):
+ * - a folder still being made (`.<id>.new`): removed;
+ * - a reason whose job never moved (none of the job's files in it): removed; the job is still queued
+ *   and runs again;
+ * - a job split between `jobs/` and its dead-letter folder (killed while quarantine or a retry moved
+ *   its files one by one): the files left in `jobs/` join the rest, so the dead letter is whole again
+ *   and a person can retry it.
+ * Best effort: a folder it cannot read or change stays as it is, and the outbox opens.
  */
-export async function sweepDeadLetters(deadDir: string): Promise<void> {
-    const leftover = async (name: string): Promise<boolean> => {
-        if (name.startsWith('.') && name.endsWith('.new')) return JOB_ID.test(name.slice(1, -4));
-        if (!JOB_ID.test(name)) return false;
-        // Only a folder read whole and holding none of the job's files: never one that could not be read.
-        const files = await fs.promises.readdir(path.join(deadDir, name)).catch(() => undefined);
-        return files !== undefined && !files.some((n) => n.startsWith(`${name}.`));
-    };
+export async function sweepDeadLetters(deadDir: string, jobsDir: string): Promise<void> {
+    const queued = await fs.promises.readdir(jobsDir).catch(() => [] as string[]);
     for (const name of await fs.promises.readdir(deadDir).catch(() => [] as string[])) {
-        if (await leftover(name)) await fs.promises.rm(path.join(deadDir, name), { recursive: true, force: true }).catch(() => undefined);
+        const dir = path.join(deadDir, name);
+        if (name.startsWith('.') && name.endsWith('.new')) {
+            if (JOB_ID.test(name.slice(1, -4))) await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+            continue;
+        }
+        if (!JOB_ID.test(name)) continue;
+        // Only a folder read whole: never one that could not be read.
+        const files = await fs.promises.readdir(dir).catch(() => undefined);
+        if (!files) continue;
+        const mine = (n: string) => n.startsWith(`${name}.`);
+        if (!files.some(mine)) {
+            await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+            continue;
+        }
+        for (const rest of queued.filter(mine)) await rename(path.join(jobsDir, rest), path.join(dir, rest)).catch(() => undefined);
     }
 }
 

@@ -104,7 +104,7 @@ export class Outbox {
         await fs.promises.unlink(probe);
         for (const name of await fs.promises.readdir(this.tmpDir))
             await fs.promises.rm(path.join(this.tmpDir, name), { force: true, recursive: true });
-        await sweepDeadLetters(this.deadDir);
+        await sweepDeadLetters(this.deadDir, this.jobsDir);
     }
 
     /** Jobs in arrival order. */

@@ -6,6 +6,7 @@ const os = require('os');
 const path = require('path');
 const { quarantine, listDeadLetters } = require('../../../nodes/lib/outbox/dead-letter');
 const { Outbox } = require('../../../nodes/lib/outbox/outbox');
+const { identityOf } = require('../../../nodes/lib/source/chunks');
 
 const ID = '01796283497804-000001-66cad2';
 
@@ -132,5 +133,74 @@ describe('lib/outbox/dead-letter: a refused job and its reason arrive together',
             fs.promises.readdir = readdir;
         }
         assert.deepEqual(fs.readdirSync(path.join(boxDead, ID)).sort(), [`${ID}.job`, 'error.json']);
+    });
+
+    it('lists a dead letter whose folder could not be read, rather than passing over it', async function () {
+        await quarantine(jobs, dead, ID, { code: 'REJECTED', message: 'refused' });
+        const readdir = fs.promises.readdir;
+        // @ts-ignore: a stand-in for the one call
+        fs.promises.readdir = async (/** @type {any} */ p, /** @type {any} */ o) => {
+            if (String(p) === path.join(dead, ID)) throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
+            return readdir(p, o);
+        };
+        try {
+            assert.deepEqual(
+                (await listDeadLetters(dead)).map((d) => d.job),
+                [ID],
+            );
+        } finally {
+            fs.promises.readdir = readdir;
+        }
+    });
+
+    describe('a job split between jobs/ and dead-letter/ by a kill while its files moved one by one', function () {
+        /** @type {string} */ let box;
+        /** @type {string} */ let user;
+        beforeEach(function () {
+            box = path.join(dir, 'split');
+            fs.mkdirSync(path.join(box, 'jobs'), { recursive: true });
+            fs.mkdirSync(path.join(box, 'dead-letter', ID), { recursive: true });
+            user = path.join(dir, 'user-file.bin');
+            fs.writeFileSync(user, Buffer.alloc(2 * 1024 * 1024, 7));
+            const file = {
+                filename: 'f.bin',
+                contentType: 'application/octet-stream',
+                size: 2 * 1024 * 1024,
+                source: { path: user, identity: identityOf(fs.statSync(user)) },
+            };
+            const header = { v: 1, kind: 'upload', createdAt: new Date().toISOString(), spec: {}, msg: {}, files: [file] };
+            fs.writeFileSync(path.join(box, 'jobs', `${ID}.job`), JSON.stringify(header) + '\n');
+            fs.copyFileSync(user, path.join(box, 'jobs', `${ID}.0.bin`));
+            fs.writeFileSync(path.join(box, 'jobs', `${ID}.state`), JSON.stringify({ entry: { id: 'E-1' } }));
+            fs.writeFileSync(path.join(box, 'dead-letter', ID, 'error.json'), JSON.stringify({ code: 'REJECTED', message: 'refused' }));
+        });
+        // Each: the files already in dead-letter/<id>/ when the kill came; the rest are still in jobs/.
+        for (const [what, moved] of [
+            ['quarantine moved the .job first', ['.job']],
+            ['quarantine moved the .job and the copy', ['.job', '.0.bin']],
+            ['a retry had moved the copy and the state back', ['.job']],
+            ['a retry had moved the .job back', ['.0.bin', '.state']],
+        ]) {
+            it(`${what}: the dead letter is whole again at open, and a retry sends the copy with its state`, async function () {
+                for (const ext of moved) fs.renameSync(path.join(box, 'jobs', `${ID}${ext}`), path.join(box, 'dead-letter', ID, `${ID}${ext}`));
+                const opened = await Outbox.open(box, { maxFiles: 10, maxBytes: 1e9 });
+                try {
+                    assert.deepEqual(fs.readdirSync(path.join(box, 'jobs')), []);
+                    assert.deepEqual(fs.readdirSync(path.join(box, 'dead-letter', ID)).sort(), [
+                        `${ID}.0.bin`,
+                        `${ID}.job`,
+                        `${ID}.state`,
+                        'error.json',
+                    ]);
+                    assert.equal(opened.jobs().length, 0);
+                    fs.unlinkSync(user); // the flow's own file, gone as the copy allows
+                    const job = await opened.readmit(ID);
+                    assert.deepEqual(job?.state, { entry: { id: 'E-1' } });
+                    assert.equal(job?.sources[0].path, path.join(box, 'jobs', `${ID}.0.bin`));
+                } finally {
+                    await opened.close();
+                }
+            });
+        }
     });
 });
