@@ -1,6 +1,6 @@
 import fs from 'fs';
 import path from 'path';
-import { JOB_ID, readHeader, rename } from './files';
+import { JOB_ID, ofJob, readHeader, rename } from './files';
 
 /** A job refused for good, as the outbox panel lists it. */
 export interface DeadLetter {
@@ -36,7 +36,7 @@ export async function listDeadLetters(deadDir: string): Promise<DeadLetter[]> {
         const read = await fs.promises.readdir(dir).catch(() => undefined);
         // Read whole and only the reason in it: the job never moved here (see quarantine). One that
         // could not be read is listed all the same: nothing decides on a dead letter it did not see.
-        if (read && !read.some((n) => n.startsWith(`${id}.`))) continue;
+        if (read && !read.some(ofJob(id))) continue;
         const files = read ?? [];
         const entry: DeadLetter = { job: id, filename: '', size: 0, createdAt: null, error: await errorOf(dir) };
         for (const name of files) entry.size += (await fs.promises.stat(path.join(dir, name)).catch(() => ({ size: 0 }))).size;
@@ -80,6 +80,10 @@ export async function deadLetterBacklog(deadDir: string): Promise<{ files: numbe
     return { files: list.length, bytes: list.reduce((n, d) => n + d.size, 0) };
 }
 
+/** Where quarantine makes a dead letter's folder before it appears under the job's id. */
+const buildingName = (id: string) => `.${id}.new`;
+const BUILDING = /^\.(.+)\.new$/;
+
 /**
  * Moves a job's files (all of `<id>.*` in `from`) into `dir/<id>/` with error.json beside them.
  * The folder appears with its error.json already whole (made under a hidden name, then renamed), so
@@ -92,7 +96,7 @@ export async function quarantine(from: string, deadDir: string, id: string, reas
     if (!JOB_ID.test(id)) throw new Error(`not a job id: ${id}`);
     const target = path.join(deadDir, id);
     const error = JSON.stringify({ ...reason, at: new Date().toISOString() }, null, 2);
-    const building = path.join(deadDir, `.${id}.new`);
+    const building = path.join(deadDir, buildingName(id));
     await fs.promises.rm(building, { recursive: true, force: true });
     await fs.promises.mkdir(building, { recursive: true });
     await fs.promises.writeFile(path.join(building, 'error.json'), error);
@@ -101,7 +105,7 @@ export async function quarantine(from: string, deadDir: string, id: string, reas
         await rename(path.join(building, 'error.json'), path.join(target, 'error.json'));
         await fs.promises.rm(building, { recursive: true, force: true });
     });
-    const present = names ?? (await fs.promises.readdir(from)).filter((n) => n.startsWith(`${id}.`));
+    const present = names ?? (await fs.promises.readdir(from)).filter(ofJob(id));
     for (const name of present) await rename(path.join(from, name), path.join(target, name)).catch(() => undefined);
     return target;
 }
@@ -121,15 +125,16 @@ export async function sweepDeadLetters(deadDir: string, jobsDir: string): Promis
     const queued = await fs.promises.readdir(jobsDir).catch(() => [] as string[]);
     for (const name of await fs.promises.readdir(deadDir).catch(() => [] as string[])) {
         const dir = path.join(deadDir, name);
-        if (name.startsWith('.') && name.endsWith('.new')) {
-            if (JOB_ID.test(name.slice(1, -4))) await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+        const built = BUILDING.exec(name);
+        if (built) {
+            if (JOB_ID.test(built[1])) await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
             continue;
         }
         if (!JOB_ID.test(name)) continue;
         // Only a folder read whole: never one that could not be read.
         const files = await fs.promises.readdir(dir).catch(() => undefined);
         if (!files) continue;
-        const mine = (n: string) => n.startsWith(`${name}.`);
+        const mine = ofJob(name);
         if (!files.some(mine)) {
             await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
             continue;

@@ -10,6 +10,11 @@ import { randomHex } from '../serial/multipart';
 
 /** Job ids sort in arrival order: time, then a counter for jobs within the same millisecond. */
 export const JOB_ID = /^\d{14}-\d{6}-[0-9a-f]{6}$/;
+/** Whether a file name is one of job `id`'s files (`<id>.job`, `<id>.state`, `<id>.0.bin`, …). */
+export const ofJob =
+    (id: string) =>
+    (name: string): boolean =>
+        name.startsWith(`${id}.`);
 let sequence = 0;
 export function newJobId(): string {
     sequence = (sequence + 1) % 1e6;

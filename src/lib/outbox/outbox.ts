@@ -1,7 +1,7 @@
 import fs from 'fs';
 import path from 'path';
 import { SerialError } from '../errors/serial-error';
-import { FolderSync, JOB_ID, newJobId, rename, unlink, writeSynced } from './files';
+import { FolderSync, JOB_ID, newJobId, ofJob, rename, unlink, writeSynced } from './files';
 import { Added, copyBeforeCommit, copyBeside, embeddedSource, Job, jobContent, Journal, memorySource, namesOf, OutboxLimits, Work } from './job';
 import { diskJournal } from './journal';
 import { quarantine, sweepDeadLetters } from './dead-letter';
@@ -254,7 +254,7 @@ export class Outbox {
      */
     async readmit(id: string, from = path.join(this.deadDir, id)): Promise<Job | undefined> {
         if (!JOB_ID.test(id) || this.queue.some((j) => j.id === id)) return undefined;
-        const names = (await fs.promises.readdir(from).catch(() => [] as string[])).filter((n) => n.startsWith(`${id}.`));
+        const names = (await fs.promises.readdir(from).catch(() => [] as string[])).filter(ofJob(id));
         if (!names.length) return undefined;
         for (const name of names) await rename(path.join(from, name), path.join(this.jobsDir, name));
         await this.folder.sync();

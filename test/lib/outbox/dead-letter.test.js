@@ -10,6 +10,25 @@ const { identityOf } = require('../../../nodes/lib/source/chunks');
 
 const ID = '01796283497804-000001-66cad2';
 
+/**
+ * Runs `fn` while listing `folder` fails with EMFILE, as it can on a busy runtime out of descriptors
+ * just as the outbox looks into it; every other folder reads as usual.
+ * @param {string} folder @param {() => Promise<void>} fn
+ */
+async function unreadable(folder, fn) {
+    const readdir = fs.promises.readdir;
+    // @ts-ignore: a stand-in for the one call
+    fs.promises.readdir = async (/** @type {any} */ p, /** @type {any} */ o) => {
+        if (String(p) === folder) throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
+        return readdir(p, o);
+    };
+    try {
+        await fn();
+    } finally {
+        fs.promises.readdir = readdir;
+    }
+}
+
 describe('lib/outbox/dead-letter: a refused job and its reason arrive together', function () {
     /** @type {string} */ let dir;
     /** @type {string} */ let jobs;
@@ -119,38 +138,21 @@ describe('lib/outbox/dead-letter: a refused job and its reason arrive together',
         fs.mkdirSync(path.join(boxDead, ID), { recursive: true });
         fs.writeFileSync(path.join(boxDead, ID, `${ID}.job`), 'job bytes');
         fs.writeFileSync(path.join(boxDead, ID, 'error.json'), '{"code":"REJECTED"}');
-        const readdir = fs.promises.readdir;
-        // Out of descriptors just as the outbox looks into that folder, as a busy runtime can be.
-        // @ts-ignore: a stand-in for the one call
-        fs.promises.readdir = async (/** @type {any} */ p, /** @type {any} */ o) => {
-            if (String(p) === path.join(boxDead, ID)) throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
-            return readdir(p, o);
-        };
-        try {
+        await unreadable(path.join(boxDead, ID), async () => {
             const opened = await Outbox.open(box, { maxFiles: 10, maxBytes: 1e9 });
             await opened.close();
-        } finally {
-            fs.promises.readdir = readdir;
-        }
+        });
         assert.deepEqual(fs.readdirSync(path.join(boxDead, ID)).sort(), [`${ID}.job`, 'error.json']);
     });
 
     it('lists a dead letter whose folder could not be read, rather than passing over it', async function () {
         await quarantine(jobs, dead, ID, { code: 'REJECTED', message: 'refused' });
-        const readdir = fs.promises.readdir;
-        // @ts-ignore: a stand-in for the one call
-        fs.promises.readdir = async (/** @type {any} */ p, /** @type {any} */ o) => {
-            if (String(p) === path.join(dead, ID)) throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
-            return readdir(p, o);
-        };
-        try {
+        await unreadable(path.join(dead, ID), async () => {
             assert.deepEqual(
                 (await listDeadLetters(dead)).map((d) => d.job),
                 [ID],
             );
-        } finally {
-            fs.promises.readdir = readdir;
-        }
+        });
     });
 
     describe('a job split between jobs/ and dead-letter/ by a kill while its files moved one by one', function () {
