@@ -57,12 +57,20 @@ export function embeddedSource(jobFile: string, identity: FileIdentity, headerBy
     return fileRangeSource(jobFile, identity, namesOf(file), { start: headerBytes + file.at!, size: file.size });
 }
 
-/** Reads a whole (small) source into memory through its own checked stream. */
+/**
+ * Reads a whole (small) source into memory through its own checked stream: into a buffer of its own
+ * size, the stream's read buffers handed back (they are shared, and a quarter-megabyte each).
+ */
 export async function readAll(source: FileSource): Promise<Buffer> {
     if (source.buffer) return source.buffer;
-    const chunks: Buffer[] = [];
-    for await (const chunk of source.open() as Readable) chunks.push(chunk as Buffer);
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    const whole = Buffer.allocUnsafe(source.size);
+    let at = 0;
+    const stream = source.open();
+    for await (const chunk of stream as Readable) {
+        at += (chunk as Buffer).copy(whole, at);
+        stream.release(chunk as Buffer);
+    }
+    return at === whole.length ? whole : whole.subarray(0, at);
 }
 
 /**

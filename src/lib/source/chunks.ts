@@ -29,8 +29,25 @@ export interface SourceStream extends Readable {
 }
 
 export const CHUNK = 256 * 1024;
-/** Chunks kept for reuse per stream, at most (the ones in flight are a few more). */
-const MAX_SPARE = 8;
+
+/**
+ * Read buffers handed back, shared by every file stream: a burst of small files reads into the same
+ * few buffers, and a 2 GiB upload into a handful instead of 8192. Allocating a fresh buffer per read
+ * is external memory churn, which drives V8 into full collections: at 64 KiB a file, one every hundred
+ * or so uploads, each a pause of the whole runtime. At most MAX_POOLED are kept (4 MiB).
+ */
+const pool: Buffer[] = [];
+const MAX_POOLED = 16;
+/** A chunk handed on → the pooled buffer it is a view of. */
+const pooledUnder = new WeakMap<Buffer, Buffer>();
+
+/** The chunk's buffer back into the pool, once its consumer is done with it for good. */
+function giveBack(chunk: Buffer): void {
+    const buffer = pooledUnder.get(chunk);
+    if (!buffer) return;
+    pooledUnder.delete(chunk); // handed back once, whatever the consumer does
+    if (pool.length < MAX_POOLED) pool.push(buffer);
+}
 
 /**
  * The one stream every upload body comes from: `size` bytes in chunks of at most CHUNK, counted as
@@ -153,13 +170,6 @@ function readError(err: NodeJS.ErrnoException, file: string): SerialError {
 export class FileChunks extends Chunks {
     private fd: number | null = null;
     private first: Buffer | null = null;
-    /**
-     * Full-size chunks handed back by the consumer, read into again: a 2 GiB upload then allocates a
-     * handful of buffers instead of 8192, and the garbage collector, which external memory churn
-     * drives into full collections every few dozen MiB, has nothing to do.
-     */
-    private readonly owned = new WeakSet<Buffer>();
-    private spare: Buffer[] = [];
     /** The check's outcome once run early (undefined: not run yet). */
     private checked: Error | null | undefined;
 
@@ -208,12 +218,13 @@ export class FileChunks extends Chunks {
     }
 
     override release(chunk: Buffer): void {
-        if (this.owned.has(chunk) && this.spare.length < MAX_SPARE && !this.destroyed) this.spare.push(chunk);
+        giveBack(chunk);
     }
 
     override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+        // A first chunk read ahead and never handed on (the upload did not start) is nobody's.
+        if (this.first) giveBack(this.first);
         this.first = null;
-        this.spare = [];
         const fd = this.fd;
         this.fd = null;
         if (fd === null) return cb(err);
@@ -230,15 +241,13 @@ export class FileChunks extends Chunks {
     private readAt(position: number, want: number, cb: (err: Error | null, chunk?: Buffer) => void): void {
         const fd = this.fd;
         if (fd === null) return;
-        let chunk: Buffer;
-        if (want === CHUNK) {
-            chunk = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK);
-            this.owned.add(chunk);
-        } else chunk = Buffer.allocUnsafe(want);
-        fs.read(fd, chunk, 0, want, this.start + position, (err, n) => {
+        const buffer = pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
+        fs.read(fd, buffer, 0, want, this.start + position, (err, n) => {
             if (err) return cb(readError(err, this.file));
             if (n === 0) return cb(fileChanged(this.file, 'shrank'));
-            cb(null, n === want ? chunk : chunk.subarray(0, n));
+            const chunk = n === CHUNK ? buffer : buffer.subarray(0, n);
+            pooledUnder.set(chunk, buffer);
+            cb(null, chunk);
         });
     }
 
