@@ -20,17 +20,8 @@ const COUNT = process.env.SOAK === 'long' ? 30000 : 3000;
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
 const { sleep } = require('../support/wait');
 
-/** mulberry32: the same faults at the same uploads on every run. */
-function random(/** @type {number} */ seed) {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
+// Seeded: the same faults and moments on every run.
+const { seeded: random } = require('../support/seeded');
 
 describe('attack: fault soak through the outbox', function () {
     this.timeout(COUNT * 200);

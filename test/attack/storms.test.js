@@ -19,17 +19,8 @@ const { committedJobs, readJobFile } = require('../support/outbox');
 const { sleep, until } = require('../support/wait');
 
 const sha256 = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
-/** A small seeded generator (mulberry32): the same moments on every run. */
-function random(/** @type {number} */ seed) {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
+// Seeded: the same faults and moments on every run.
+const { seeded: random } = require('../support/seeded');
 
 const UP = 'stormup000000001';
 /** http in → fan-out → upload (outbox on) → a log line per delivered file. @param {string} baseUrl @param {string} name */

@@ -20,8 +20,8 @@ export interface OpenOptions {
 
 export interface SourceStream extends Readable {
     /**
-     * The consumer is done with this chunk for good (e.g. the socket has written it): the stream may
-     * read into its memory again. Optional to call; a chunk never handed back is simply never reused.
+     * The consumer is done with this chunk for good (e.g. the socket has written it): its memory may
+     * be read into again, by any file stream. Optional to call; a chunk never handed back is simply never reused.
      */
     release(chunk: Buffer): void;
     /** Every byte, the frame's tail included, is pushed: pausing the stream would hold back no read. */

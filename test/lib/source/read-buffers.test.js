@@ -17,20 +17,9 @@ const { startStandIn } = require('../../../harness/serial-stand-in');
 const { makeCertificates } = require('../../../harness/certs');
 const { startLink } = require('../../../scripts/bench/link');
 const { API_KEY } = require('../../support/secrets');
+const { seeded } = require('../../support/seeded');
 
 const CHUNK = 256 * 1024;
-
-/** A small seeded generator (mulberry32): the same sizes and delays on every run. */
-function seeded(/** @type {number} */ seed) {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
 
 const sha = (/** @type {Buffer} */ b) => crypto.createHash('sha256').update(b).digest('hex');
 
