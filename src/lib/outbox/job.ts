@@ -1,6 +1,7 @@
 import fs from 'fs';
 import path from 'path';
 import type { Readable } from 'stream';
+import { borrow, lend, Loan } from '../source/buffers';
 import { BufferChunks, FileIdentity, identityOf } from '../source/chunks';
 import { FileSource, fileRangeSource } from '../source/sources';
 import { close, fsync, headerLine, open, JobHeader, rename, StoredFile, unlink } from './files';
@@ -33,6 +34,8 @@ export interface Job {
     state: Record<string, unknown>;
     /** Memory held for its sources, counted against the outbox's budget. */
     memory: number;
+    /** The shared memory its sources read from, handed back once it leaves the queue. */
+    loans?: Loan[];
     removed: boolean;
     /** Copies of referenced files under way. */
     copying?: Promise<void>;
@@ -45,9 +48,9 @@ export interface Journal {
     record(step: string, value: unknown): Promise<void>;
 }
 
-/** A source of bytes already in memory, named as checked before. */
-export function memorySource(buffer: Buffer, names: { filename: string; contentType: string }): FileSource {
-    return { size: buffer.length, ...names, buffer, open: (options) => new BufferChunks(buffer, options) };
+/** A source of bytes already in memory, named as checked before; with the loan its memory came on, if any. */
+export function memorySource(buffer: Buffer, names: { filename: string; contentType: string }, loan?: Loan): FileSource {
+    return { size: buffer.length, ...names, buffer, open: (options) => new BufferChunks(buffer, options, loan) };
 }
 
 export const namesOf = (f: StoredFile) => ({ filename: f.filename, contentType: f.contentType });
@@ -58,19 +61,23 @@ export function embeddedSource(jobFile: string, identity: FileIdentity, headerBy
 }
 
 /**
- * Reads a whole (small) source into memory through its own checked stream: into a buffer of its own
- * size, the stream's read buffers handed back (they are shared, and a quarter-megabyte each).
+ * Reads a whole (small) source into memory through its own checked stream, in shared memory (see
+ * source/buffers: hand it back with giveBack once done with it for good). A file read in one chunk
+ * is that chunk, never copied; a larger one is copied into a buffer of its class.
  */
 export async function readAll(source: FileSource): Promise<Buffer> {
     if (source.buffer) return source.buffer;
-    const whole = Buffer.allocUnsafe(source.size);
-    let at = 0;
     const stream = source.open();
-    for await (const chunk of stream as Readable) {
-        at += (chunk as Buffer).copy(whole, at);
-        stream.release(chunk as Buffer);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream as Readable) chunks.push(chunk as Buffer);
+    if (chunks.length <= 1) return chunks[0] ?? Buffer.alloc(0);
+    const whole = borrow(source.size);
+    let at = 0;
+    for (const chunk of chunks) {
+        at += chunk.copy(whole, at);
+        stream.release(chunk);
     }
-    return at === whole.length ? whole : whole.subarray(0, at);
+    return lend(whole, at);
 }
 
 /**
@@ -180,5 +187,5 @@ export async function jobContent(work: Work, snapshot: { msg: Record<string, unk
         files,
         ...(snapshot.omitted.length ? { omitted: snapshot.omitted } : {}),
     };
-    return { embedded, at, files, header, line: headerLine(header) };
+    return { embedded, files, header, line: headerLine(header) };
 }

@@ -8,6 +8,7 @@ import { quarantine, sweepDeadLetters } from './dead-letter';
 import { loadJobs } from './load';
 import { OutboxLock } from './lock';
 import { snapshotMessage } from './snapshot';
+import { giveBack, heldBy, Loan } from '../source/buffers';
 import { closingController } from '../serial/client';
 import { Limiter } from '../serial/limiter';
 import { sleep } from '../serial/retry';
@@ -137,21 +138,26 @@ export class Outbox {
         // This job's turn to be queued ends when it is queued or given up, and never before the turns of earlier jobs.
         const previous = this.lastCommit;
         let kept = 0;
+        // Shared memory read into for this job (source/buffers): back for reuse unless the job keeps it.
+        let read: Buffer[] = [];
         let turnOver!: () => void;
         this.lastCommit = previous.then(() => new Promise<void>((resolve) => (turnOver = resolve)));
         try {
             const createdAt = new Date().toISOString();
             const { embedded, files, header, line, written, keep } = await this.writes.run(async () => {
-                const { embedded, at, files, header, line } = await jobContent(work, snapshot, createdAt);
+                const { embedded, files, header, line } = await jobContent(work, snapshot, createdAt);
+                read = embedded.filter((b, n): b is Buffer => !!b && b !== work.files[n].buffer);
                 // Kept in memory, the job never reads its file back, nor needs the file's identity.
-                // Its share of the budget is taken now, before the jobs written next decide.
-                const keep = this.memory + at <= MEMORY_BUDGET;
+                // Its share of the budget (the memory it holds) is taken now, before the jobs written next decide.
+                const held = embedded.reduce((n, b) => n + (b ? heldBy(b) : 0), 0);
+                const keep = this.memory + held <= MEMORY_BUDGET;
                 if (keep) {
-                    kept = at;
+                    kept = held;
                     this.memory += kept;
                 }
                 const bytes = [line, ...embedded.filter((b): b is Buffer => !!b)];
                 const written = await writeSynced(tmp, bytes, !keep);
+                if (!keep) read.splice(0).forEach(giveBack); // written for good, and read back from the file when sent
                 return { embedded, files, header, line, written, keep };
             }, this.stopping.signal);
             const copies = work.copyFirst ? await copyBeforeCommit(id, work.files, files, this, this.stopping.signal) : [];
@@ -160,21 +166,26 @@ export class Outbox {
             await rename(tmp, path.join(this.jobsDir, `${id}.job`));
             await this.folder.sync();
             await previous;
+            const loans: Loan[] = [];
             const sources = work.files.map((f, n) => {
                 if (copies[n]) return copies[n];
                 if (!embedded[n]) return f; // the user's file, checked, until its copy is in
-                return keep
-                    ? memorySource(embedded[n]!, namesOf(files[n]))
-                    : embeddedSource(path.join(this.jobsDir, `${id}.job`), written.identity!, line.length, files[n]);
+                if (!keep) return embeddedSource(path.join(this.jobsDir, `${id}.job`), written.identity!, line.length, files[n]);
+                const loan = read.includes(embedded[n]!) ? new Loan(embedded[n]!) : undefined;
+                if (loan) loans.push(loan);
+                return memorySource(embedded[n]!, namesOf(files[n]), loan);
             });
             const copied = copies.reduce((n, c) => n + (c?.size ?? 0), 0);
-            const job: Job = { id, header, sources, bytes: written.size + copied, state: {}, memory: kept, removed: false };
-            kept = 0; // the job holds it now, until it leaves the queue
+            const job: Job = { id, header, sources, bytes: written.size + copied, state: {}, memory: kept, loans, removed: false };
+            // The job holds them now, until it leaves the queue.
+            kept = 0;
+            read = [];
             this.enqueue(job);
             this.copyReferenced(job);
             return { job, omitted: snapshot.omitted };
         } catch (err) {
             this.memory -= kept;
+            read.forEach(giveBack); // no stream was opened on them: the job never was
             await unlink(tmp).catch(() => undefined);
             if (err instanceof SerialError) throw err;
             throw unwritable(this.dir, err);
@@ -296,5 +307,7 @@ export class Outbox {
         this.bytes -= job.bytes;
         this.memory -= job.memory;
         job.memory = 0;
+        for (const loan of job.loans ?? []) loan.end();
+        job.loans = undefined;
     }
 }

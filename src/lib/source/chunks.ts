@@ -1,6 +1,7 @@
 import fs from 'fs';
 import { Readable } from 'stream';
 import { SerialError } from '../errors/serial-error';
+import { borrow, giveBack, lend, Loan } from './buffers';
 
 /** Bytes sent before and after a source's own: the multipart part around a file. */
 export interface Frame {
@@ -21,7 +22,7 @@ export interface OpenOptions {
 export interface SourceStream extends Readable {
     /**
      * The consumer is done with this chunk for good (e.g. the socket has written it): its memory may
-     * be read into again, by any file stream. Optional to call; a chunk never handed back is simply never reused.
+     * be reused (source/buffers), by any stream. Optional to call; a chunk never handed back is simply never reused.
      */
     release(chunk: Buffer): void;
     /** Every byte, the frame's tail included, is pushed: pausing the stream would hold back no read. */
@@ -29,25 +30,6 @@ export interface SourceStream extends Readable {
 }
 
 export const CHUNK = 256 * 1024;
-
-/**
- * Read buffers handed back, shared by every file stream: a burst of small files reads into the same
- * few buffers, and a 2 GiB upload into a handful instead of 8192. Allocating a fresh buffer per read
- * is external memory churn, which drives V8 into full collections: at 64 KiB a file, one every hundred
- * or so uploads, each a pause of the whole runtime. At most MAX_POOLED are kept (4 MiB).
- */
-const pool: Buffer[] = [];
-const MAX_POOLED = 16;
-/** A chunk handed on → the pooled buffer it is a view of. */
-const pooledUnder = new WeakMap<Buffer, Buffer>();
-
-/** The chunk's buffer back into the pool, once its consumer is done with it for good. */
-function giveBack(chunk: Buffer): void {
-    const buffer = pooledUnder.get(chunk);
-    if (!buffer) return;
-    pooledUnder.delete(chunk); // handed back once, whatever the consumer does
-    if (pool.length < MAX_POOLED) pool.push(buffer);
-}
 
 /**
  * The one stream every upload body comes from: `size` bytes in chunks of at most CHUNK, counted as
@@ -117,16 +99,26 @@ abstract class Chunks extends Readable implements SourceStream {
     }
 }
 
-/** Views into the Buffer, never copies of it. */
+/** Views into the Buffer, never copies of it; each one counted out of and back into the buffer's loan, if it has one. */
 export class BufferChunks extends Chunks {
+    private readonly out = new Set<Buffer>();
     constructor(
         private readonly buffer: Buffer,
         options?: OpenOptions,
+        private readonly loan?: Loan,
     ) {
         super(buffer.length, options);
     }
     protected next(want: number, cb: (err: Error | null, chunk?: Buffer) => void): void {
-        cb(null, this.buffer.subarray(this.sent, this.sent + want));
+        const chunk = this.buffer.subarray(this.sent, this.sent + want);
+        if (this.loan) {
+            this.out.add(chunk);
+            this.loan.taken();
+        }
+        cb(null, chunk);
+    }
+    override release(chunk: Buffer): void {
+        if (this.out.delete(chunk)) this.loan!.released();
     }
 }
 
@@ -241,13 +233,11 @@ export class FileChunks extends Chunks {
     private readAt(position: number, want: number, cb: (err: Error | null, chunk?: Buffer) => void): void {
         const fd = this.fd;
         if (fd === null) return;
-        const buffer = pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
+        const buffer = borrow(want);
         fs.read(fd, buffer, 0, want, this.start + position, (err, n) => {
             if (err) return cb(readError(err, this.file));
             if (n === 0) return cb(fileChanged(this.file, 'shrank'));
-            const chunk = n === CHUNK ? buffer : buffer.subarray(0, n);
-            pooledUnder.set(chunk, buffer);
-            cb(null, chunk);
+            cb(null, lend(buffer, n));
         });
     }
 

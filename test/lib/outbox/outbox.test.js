@@ -44,6 +44,46 @@ describe('lib/outbox/outbox: a burst of jobs, held to the budget, handed on in o
         assert.ok(Buffer.concat(chunks).equals(Buffer.alloc(1000 * 1000, spilled.header.msg.n)));
     });
 
+    it("holds a kept job's bytes out of reuse until it leaves the queue, and counts the memory they hold", async function () {
+        box = await Outbox.open(path.join(dir, 'box'), { maxFiles: 100, maxBytes: 4e9 });
+        const bytes = Buffer.alloc(40 * 1024, 3);
+        const p = path.join(dir, 'report.bin');
+        fs.writeFileSync(p, bytes);
+        const { job } = await box.add({ kind: 'upload', spec: {}, files: [await pathSource(p)] }, { n: 1 });
+        assert.equal(job.memory, 64 * 1024, 'the 64 KiB class a 40 KiB file is read into');
+        const held = job.sources[0].buffer;
+        // Other files read meanwhile, each read buffer handed back at once, as an upload does.
+        for (let i = 0; i < 20; i++) {
+            const other = path.join(dir, `other${i}.bin`);
+            fs.writeFileSync(other, Buffer.alloc(50 * 1024, 100 + i));
+            const stream = (await pathSource(other)).open();
+            stream.on('data', (/** @type {Buffer} */ c) => stream.release(c));
+            await new Promise((resolve) => stream.once('end', resolve));
+        }
+        assert.ok(held.equals(bytes), 'untouched while queued');
+        await new Promise((resolve) => {
+            const worker = new OutboxWorker(box, () => 1, 1000, {
+                run: async (/** @type {any} */ j) => {
+                    // An upload attempt: each chunk released once "written".
+                    const stream = j.sources[0].open();
+                    const got = [];
+                    stream.on('data', (/** @type {Buffer} */ c) => got.push(Buffer.from(c)) && stream.release(c));
+                    await new Promise((r) => stream.once('end', r));
+                    assert.ok(Buffer.concat(got).equals(bytes));
+                    return 'ok';
+                },
+                delivered: resolve,
+                deadLettered: resolve,
+                state: () => undefined,
+            });
+            worker.kick();
+        });
+        const next = (await pathSource(p)).open();
+        const [chunk] = await new Promise((resolve) => next.once('data', (c) => resolve([c])));
+        assert.equal(chunk.buffer, held.buffer, 'delivered: its memory is read into again');
+        next.destroy();
+    });
+
     it('with one job at a time, outputs leave in arrival order, however long an earlier job takes to leave the disk', async function () {
         /** @type {Error[]} */
         const warnings = [];

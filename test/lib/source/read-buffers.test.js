@@ -1,8 +1,8 @@
 // @ts-check
 'use strict';
 /**
- * The read buffers file streams share (lib/source/chunks.ts): handed back ones are read into again,
- * across streams, and never one a consumer still holds. Uploads read through them in parallel over
+ * The read buffers file streams share (lib/source/buffers.ts, read through lib/source/chunks.ts):
+ * handed back ones are read into again, across streams, and never one a consumer still holds. Uploads read through them in parallel over
  * HTTP and HTTPS arrive intact.
  */
 const assert = require('node:assert/strict');
@@ -12,6 +12,7 @@ const os = require('os');
 const path = require('path');
 const { pathSource } = require('../../../nodes/lib/source/sources');
 const { readAll } = require('../../../nodes/lib/outbox/job');
+const { heldBy } = require('../../../nodes/lib/source/buffers');
 const { SerialClient } = require('../../../nodes/lib/serial/client');
 const { startStandIn } = require('../../../harness/serial-stand-in');
 const { makeCertificates } = require('../../../harness/certs');
@@ -58,7 +59,8 @@ describe('lib/source/chunks: shared read buffers', function () {
         // Handed back by a stream other than the one that reads next.
         for await (const c of s) assert.ok(c.equals(a.bytes));
         s.release(first);
-        const b = file(10 * 1024);
+        // Same size class (33–64 KiB), another size.
+        const b = file(40 * 1024);
         const next = (await read(b.path, true)).chunks[0];
         assert.equal(next.buffer, first.buffer, 'the same memory, read into again');
         assert.ok(next.equals(b.bytes));
@@ -91,15 +93,15 @@ describe('lib/source/chunks: shared read buffers', function () {
         const ahead = stream.first;
         assert.ok(ahead, 'first chunk read ahead');
         stream.destroy();
-        const next = (await read(file(5).path, true)).chunks[0];
+        const next = (await read(file(30 * 1024).path, true)).chunks[0];
         assert.equal(next.buffer, ahead.buffer);
     });
 
-    it("keeps an outbox job's bytes in memory of their own size, untouched by later reads", async function () {
+    it("keeps an outbox job's bytes in memory of their size class, untouched by later reads", async function () {
         const a = file(64 * 1024);
         const whole = await readAll(await pathSource(a.path));
         assert.ok(whole.equals(a.bytes));
-        assert.ok(whole.buffer.byteLength < CHUNK, `holds ${whole.buffer.byteLength} bytes for a 64 KiB file`);
+        assert.equal(heldBy(whole), 64 * 1024, 'its own size class: the chunk it was read into, not a copy');
         for (let i = 0; i < 20; i++) await read(file(64 * 1024).path);
         assert.ok(whole.equals(a.bytes));
         const big = file(CHUNK * 2 + 17);
