@@ -11,11 +11,19 @@
  */
 const MIN_CLASS = 16 * 1024;
 const MAX_CLASS = 1024 * 1024;
-/** Kept for reuse while busy: a burst of jobs kept in memory (the outbox's budget) and the reads under way. */
-const RETAIN_BUSY = 40 * 1024 * 1024;
-/** Kept once nothing was borrowed for IDLE_MS: a quiet gateway gives the rest back to the system. */
-const RETAIN_IDLE = 4 * 1024 * 1024;
-const IDLE_MS = 5000;
+/** How much is kept for reuse (an object, so that a test can shorten the wait). */
+export const retention = {
+    /** While busy: a burst of jobs kept in memory (the outbox's budget) and the reads under way. */
+    busy: 40 * 1024 * 1024,
+    /** Once nothing was borrowed for `idleMs`: a quiet gateway lets the rest go. */
+    idle: 4 * 1024 * 1024,
+    /**
+     * A minute: a station that sends a burst every few seconds keeps its memory. With 5 s, bursts
+     * 10–15 s apart each started from fresh memory, and their first hundreds of files cost up to
+     * twice the CPU of the warm ones (page faults, and the collections that external memory drives).
+     */
+    idleMs: 60_000,
+};
 
 const free = new Map<number, Buffer[]>();
 let retained = 0;
@@ -54,12 +62,12 @@ export function giveBack(view: Buffer): void {
     const buffer = lent.get(view);
     if (!buffer) return;
     lent.delete(view); // handed back once, whatever the holder does next
-    if (retained + buffer.length > RETAIN_BUSY) return;
+    if (retained + buffer.length > retention.busy) return;
     const list = free.get(buffer.length) ?? [];
     free.set(buffer.length, list);
     list.push(buffer);
     retained += buffer.length;
-    if (retained > RETAIN_IDLE && !trimTimer) trimTimer = setTimeout(trim, IDLE_MS).unref();
+    if (retained > retention.idle && !trimTimer) trimTimer = setTimeout(trim, retention.idleMs).unref();
 }
 
 /** Bytes of memory the view keeps from reuse (its whole buffer when lent). */
@@ -75,14 +83,14 @@ export function retainedBytes(): number {
 function trim(): void {
     trimTimer = undefined;
     const quiet = Date.now() - lastBorrow;
-    if (quiet < IDLE_MS) {
-        trimTimer = setTimeout(trim, IDLE_MS - quiet).unref();
+    if (quiet < retention.idleMs) {
+        trimTimer = setTimeout(trim, retention.idleMs - quiet).unref();
         return;
     }
     // The largest first: they are the fewest to give back for the most memory.
     for (const size of [...free.keys()].sort((a, b) => b - a)) {
         const list = free.get(size)!;
-        while (list.length && retained > RETAIN_IDLE) {
+        while (list.length && retained > retention.idle) {
             list.pop();
             retained -= size;
         }

@@ -5,7 +5,8 @@
  * what is kept, the trim once quiet, and a loan that gives its buffer back only when every reader is done.
  */
 const assert = require('node:assert/strict');
-const { borrow, giveBack, heldBy, lend, Loan, retainedBytes } = require('../../../nodes/lib/source/buffers');
+const { execFileSync } = require('child_process');
+const { borrow, giveBack, heldBy, lend, Loan, retainedBytes, retention } = require('../../../nodes/lib/source/buffers');
 const { BufferChunks } = require('../../../nodes/lib/source/chunks');
 
 const KiB = 1024;
@@ -52,14 +53,32 @@ describe('lib/source/buffers: shared memory in size classes', function () {
         assert.equal(heldBy(lend(huge, 10)), 10);
     });
 
-    it('keeps at most 40 MiB for reuse, and trims to 4 MiB once nothing was borrowed for 5 s', async function () {
-        this.timeout(20000);
-        const views = Array.from({ length: 50 }, () => lend(borrow(MiB), MiB));
-        for (const v of views) giveBack(v);
-        assert.ok(retainedBytes() <= 40 * MiB, `${retainedBytes() / MiB} MiB kept`);
-        assert.ok(retainedBytes() >= 36 * MiB, 'up to the cap');
-        await new Promise((resolve) => setTimeout(resolve, 6500));
-        assert.ok(retainedBytes() <= 4 * MiB, `${retainedBytes() / MiB} MiB kept after 6.5 s quiet`);
+    it('keeps at most 40 MiB for reuse, and trims to 4 MiB once nothing was borrowed for a while', function () {
+        assert.equal(retention.idleMs, 60_000);
+        // In a process of its own: this one's buffers may have a trim already due in a minute.
+        const script = `
+            const { borrow, giveBack, lend, retainedBytes, retention } = require(${JSON.stringify(require.resolve('../../../nodes/lib/source/buffers'))});
+            const MiB = 1048576, seen = [];
+            const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+            retention.idleMs = 400; // the wait shortened, the rule the same
+            (async () => {
+                const views = Array.from({ length: 50 }, () => lend(borrow(MiB), MiB));
+                for (const v of views) giveBack(v);
+                seen.push(retainedBytes());
+                // A borrow now and then keeps it: still busy.
+                for (let i = 0; i < 3; i++) {
+                    await wait(250);
+                    giveBack(lend(borrow(MiB), MiB));
+                }
+                seen.push(retainedBytes());
+                await wait(900);
+                seen.push(retainedBytes());
+                console.log(JSON.stringify(seen.map((b) => b / MiB)));
+            })();`;
+        const [full, busy, quiet] = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 }));
+        assert.ok(full <= 40 && full >= 36, `${full} MiB kept of 50 handed back`);
+        assert.ok(busy >= 36, `${busy} MiB kept while borrowed from every 250 ms`);
+        assert.ok(quiet <= 4, `${quiet} MiB kept after 900 ms quiet`);
     });
 
     it("a loan's buffer comes back only once its owner let go and every chunk a reader took was released", async function () {
