@@ -47,18 +47,42 @@ export const DOUBT = '?';
  * to be checked and retried, rather than risk a second entry or a datum attached twice.
  */
 export async function runRecord(client: SerialClient, task: Task, options: RecordOptions): Promise<Recorded> {
+    const run: Run = { steps: new Map(), stopped: false };
+    try {
+        return await recordSteps(client, task, options, run);
+    } catch (err) {
+        // A failed run ends only once none of its steps is still out: a step left running would upload
+        // from memory the job hands back once it leaves the queue, and journal into a job moved to
+        // dead-letter or already run again. No new step starts meanwhile.
+        run.stopped = true;
+        for (let seen = -1; seen !== run.steps.size;) {
+            seen = run.steps.size;
+            await Promise.allSettled(run.steps.values());
+        }
+        throw err;
+    }
+}
+
+/** The steps a run has started, and whether it has failed (then none starts any more). */
+interface Run {
+    steps: Map<string, Promise<unknown>>;
+    stopped: boolean;
+}
+
+async function recordSteps(client: SerialClient, task: Task, options: RecordOptions, run: Run): Promise<Recorded> {
     const spec = task.spec as RecordSpec;
     const journal = task.journal;
-    const running = new Map<string, Promise<unknown>>();
+    const running = run.steps;
     const call = (method: string, path: string, more: Partial<RequestOptions> = {}) =>
         client.request(method, path, { ...options, ...more }).then((r) => r.value);
 
     /** A step: its journaled result, or it runs once (concurrent askers share the run) and is journaled. */
-    function step<T>(key: string, run: () => Promise<T>): Promise<T> {
+    function step<T>(key: string, work: () => Promise<T>): Promise<T> {
         if (key in journal.steps) return Promise.resolve(journal.steps[key] as T);
         let p = running.get(key) as Promise<T> | undefined;
         if (!p) {
-            p = run().then(async (value) => {
+            if (run.stopped) return Promise.reject(new SerialError('ABORTED'));
+            p = work().then(async (value) => {
                 await journal.record(key, value);
                 return value;
             });

@@ -17,11 +17,7 @@ export const retention = {
     busy: 40 * 1024 * 1024,
     /** Once nothing was borrowed for `idleMs`: a quiet gateway lets the rest go. */
     idle: 4 * 1024 * 1024,
-    /**
-     * A minute: a station that sends a burst every few seconds keeps its memory. With 5 s, bursts
-     * 10–15 s apart each started from fresh memory, and their first hundreds of files cost up to
-     * twice the CPU of the warm ones (page faults, and the collections that external memory drives).
-     */
+    /** A minute: a station that sends a burst every few seconds reuses its memory instead of allocating it afresh each time. */
     idleMs: 60_000,
 };
 
@@ -75,7 +71,7 @@ export function heldBy(view: Buffer): number {
     return lent.get(view)?.length ?? view.length;
 }
 
-/** Bytes kept for reuse now (for tests and the bench). */
+/** Bytes kept for reuse now (for tests). */
 export function retainedBytes(): number {
     return retained;
 }
@@ -99,21 +95,24 @@ function trim(): void {
 
 /**
  * A lent view with one owner (a job kept in memory) and readers (its upload attempts, one stream
- * each): its buffer goes back once the owner lets go and every chunk handed to a reader has been
- * released (written for good). A chunk never released (its write failed, its stream was destroyed)
- * keeps the buffer out of reuse: it is left to the garbage collector.
+ * each, counted from when it opens until it is closed and has no chunk still being written): its
+ * buffer goes back once the owner lets go and no reader is left. A reader that never finishes (a
+ * chunk whose write failed, a stream never closed) keeps the buffer out of reuse: it is left to the
+ * garbage collector.
  */
 export class Loan {
-    private out = 0;
+    private readers = 0;
     private ended = false;
     constructor(readonly view: Buffer) {}
 
+    /** A reader opened. */
     taken(): void {
-        this.out++;
+        this.readers++;
     }
 
+    /** A reader is done with the bytes for good. */
     released(): void {
-        this.out--;
+        this.readers--;
         this.settle();
     }
 
@@ -124,6 +123,6 @@ export class Loan {
     }
 
     private settle(): void {
-        if (this.ended && this.out === 0) giveBack(this.view);
+        if (this.ended && this.readers === 0) giveBack(this.view);
     }
 }

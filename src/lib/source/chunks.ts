@@ -99,26 +99,42 @@ abstract class Chunks extends Readable implements SourceStream {
     }
 }
 
-/** Views into the Buffer, never copies of it; each one counted out of and back into the buffer's loan, if it has one. */
+/**
+ * Views into the Buffer, never copies of it. With a loan, the stream is one of its readers from the
+ * moment it is opened until it is closed and every chunk it handed on has been released: a stream
+ * still to read, or between two chunks, keeps the buffer from reuse as much as a chunk being written.
+ */
 export class BufferChunks extends Chunks {
+    /** Chunks handed on and not yet released. */
     private readonly out = new Set<Buffer>();
+    /** Still counted as a reader of the loan. */
+    private reading: boolean;
     constructor(
         private readonly buffer: Buffer,
         options?: OpenOptions,
         private readonly loan?: Loan,
     ) {
         super(buffer.length, options);
+        this.reading = !!loan;
+        loan?.taken();
     }
     protected next(want: number, cb: (err: Error | null, chunk?: Buffer) => void): void {
         const chunk = this.buffer.subarray(this.sent, this.sent + want);
-        if (this.loan) {
-            this.out.add(chunk);
-            this.loan.taken();
-        }
+        if (this.loan) this.out.add(chunk);
         cb(null, chunk);
     }
     override release(chunk: Buffer): void {
-        if (this.out.delete(chunk)) this.loan!.released();
+        if (this.out.delete(chunk)) this.done();
+    }
+    override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+        cb(err);
+        this.done();
+    }
+    /** No longer a reader of the loan once closed (destroyed, also at its end) with no chunk still out. */
+    private done(): void {
+        if (!this.reading || !this.destroyed || this.out.size > 0) return;
+        this.reading = false;
+        this.loan!.released();
     }
 }
 

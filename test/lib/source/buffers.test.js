@@ -81,7 +81,7 @@ describe('lib/source/buffers: shared memory in size classes', function () {
         assert.ok(quiet <= 4, `${quiet} MiB kept after 900 ms quiet`);
     });
 
-    it("a loan's buffer comes back only once its owner let go and every chunk a reader took was released", async function () {
+    it("a loan's buffer comes back only once its owner let go and every reader is closed with its chunks released", async function () {
         drain(64 * KiB);
         const b = borrow(64 * KiB);
         b.fill(7);
@@ -106,6 +106,29 @@ describe('lib/source/buffers: shared memory in size classes', function () {
         assert.notEqual(borrow(64 * KiB).buffer, b.buffer, 'the second reader still holds a chunk');
         for (const c of second.chunks) second.stream.release(c);
         assert.equal(borrow(64 * KiB).buffer, b.buffer, 'back once the last chunk is released');
+
+        // A reader opened and not read yet keeps it as much as a chunk out (a record's upload still
+        // waiting for a connection when its job is moved to dead-letter).
+        drain(MiB);
+        const big = borrow(MiB);
+        const bigLoan = new Loan(lend(big, MiB));
+        const waiting = new BufferChunks(bigLoan.view, {}, bigLoan);
+        bigLoan.end();
+        assert.notEqual(borrow(MiB).buffer, big.buffer, 'a reader opened, nothing read yet');
+        /** @type {Buffer[]} */
+        const got = [];
+        waiting.on('data', (c) => got.push(c));
+        await new Promise((resolve) => waiting.once('close', resolve));
+        assert.ok(got.length > 1, 'several chunks');
+        for (const c of got) waiting.release(c);
+        assert.equal(borrow(MiB).buffer, big.buffer, 'back once that reader is closed and done');
+        // Destroyed before its end, with no chunk out: done too.
+        drain(64 * KiB);
+        const d = borrow(64 * KiB);
+        const dLoan = new Loan(lend(d, 64 * KiB));
+        new BufferChunks(dLoan.view, {}, dLoan).destroy();
+        dLoan.end();
+        assert.equal(borrow(64 * KiB).buffer, d.buffer, 'a reader destroyed unread');
 
         // A reader whose chunk is never released (its write failed) keeps the buffer out of reuse.
         drain(64 * KiB);
