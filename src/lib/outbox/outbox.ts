@@ -138,7 +138,8 @@ export class Outbox {
         // This job's turn to be queued ends when it is queued or given up, and never before the turns of earlier jobs.
         const previous = this.lastCommit;
         let kept = 0;
-        // Shared memory read into for this job (source/buffers): back for reuse unless the job keeps it.
+        // The bytes embedded in this job: back for reuse unless the job keeps them (source/buffers; a Buffer
+        // the message brought was never lent, and handing it back does nothing).
         let read: Buffer[] = [];
         let turnOver!: () => void;
         this.lastCommit = previous.then(() => new Promise<void>((resolve) => (turnOver = resolve)));
@@ -146,17 +147,16 @@ export class Outbox {
             const createdAt = new Date().toISOString();
             const { embedded, files, header, line, written, keep } = await this.writes.run(async () => {
                 const { embedded, files, header, line } = await jobContent(work, snapshot, createdAt);
-                read = embedded.filter((b, n): b is Buffer => !!b && b !== work.files[n].buffer);
+                read = embedded.filter((b): b is Buffer => !!b);
                 // Kept in memory, the job never reads its file back, nor needs the file's identity.
                 // Its share of the budget (the memory it holds) is taken now, before the jobs written next decide.
-                const held = embedded.reduce((n, b) => n + (b ? heldBy(b) : 0), 0);
+                const held = read.reduce((n, b) => n + heldBy(b), 0);
                 const keep = this.memory + held <= MEMORY_BUDGET;
                 if (keep) {
                     kept = held;
                     this.memory += kept;
                 }
-                const bytes = [line, ...embedded.filter((b): b is Buffer => !!b)];
-                const written = await writeSynced(tmp, bytes, !keep);
+                const written = await writeSynced(tmp, [line, ...read], !keep);
                 if (!keep) read.splice(0).forEach(giveBack); // written for good, and read back from the file when sent
                 return { embedded, files, header, line, written, keep };
             }, this.stopping.signal);
@@ -171,8 +171,8 @@ export class Outbox {
                 if (copies[n]) return copies[n];
                 if (!embedded[n]) return f; // the user's file, checked, until its copy is in
                 if (!keep) return embeddedSource(path.join(this.jobsDir, `${id}.job`), written.identity!, line.length, files[n]);
-                const loan = read.includes(embedded[n]!) ? new Loan(embedded[n]!) : undefined;
-                if (loan) loans.push(loan);
+                const loan = new Loan(embedded[n]!);
+                loans.push(loan);
                 return memorySource(embedded[n]!, namesOf(files[n]), loan);
             });
             const copied = copies.reduce((n, c) => n + (c?.size ?? 0), 0);

@@ -106,6 +106,12 @@ describe('lib/source/chunks: shared read buffers', function () {
         assert.ok(whole.equals(a.bytes));
         const big = file(CHUNK * 2 + 17);
         assert.ok((await readAll(await pathSource(big.path))).equals(big.bytes), 'several chunks, in order');
+        // The edges: an empty file, and the largest a job embeds (1 MiB, the largest class: still shared).
+        assert.equal((await readAll(await pathSource(file(0).path))).length, 0);
+        const largest = file(1024 * 1024);
+        const held = await readAll(await pathSource(largest.path));
+        assert.ok(held.equals(largest.bytes));
+        assert.equal(heldBy(held), 1024 * 1024);
     });
 
     it('reads 300 files of seeded sizes through 16 parallel streams, chunks handed back at seeded times, every byte right', async function () {
