@@ -63,20 +63,31 @@ export function embeddedSource(jobFile: string, identity: FileIdentity, headerBy
 /**
  * Reads a whole (small) source into memory through its own checked stream, in shared memory (see
  * source/buffers: hand it back with giveBack once done with it for good). A file read in one chunk
- * is that chunk, never copied; a larger one is copied into a buffer of its class.
+ * is that chunk, never copied; a larger one is copied into a buffer of its class as its chunks come,
+ * each handed back once copied (it holds at most one chunk beside the copy).
  */
 export async function readAll(source: FileSource): Promise<Buffer> {
     if (source.buffer) return source.buffer;
     const stream = source.open();
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream as Readable) chunks.push(chunk as Buffer);
-    if (chunks.length <= 1) return chunks[0] ?? Buffer.alloc(0);
-    const whole = borrow(source.size);
+    let first: Buffer | undefined;
+    let whole: Buffer | undefined;
     let at = 0;
-    for (const chunk of chunks) {
-        at += chunk.copy(whole, at);
+    const copy = (chunk: Buffer) => {
+        at += chunk.copy(whole!, at);
         stream.release(chunk);
+    };
+    for await (const chunk of stream as Readable) {
+        if (!first) {
+            first = chunk as Buffer;
+            continue;
+        }
+        if (!whole) {
+            whole = borrow(source.size);
+            copy(first);
+        }
+        copy(chunk as Buffer);
     }
+    if (!whole) return first ?? Buffer.alloc(0);
     return lend(whole, at);
 }
 

@@ -12,7 +12,7 @@ const os = require('os');
 const path = require('path');
 const { pathSource } = require('../../../nodes/lib/source/sources');
 const { readAll } = require('../../../nodes/lib/outbox/job');
-const { heldBy } = require('../../../nodes/lib/source/buffers');
+const { borrow, heldBy, retainedBytes } = require('../../../nodes/lib/source/buffers');
 const { SerialClient } = require('../../../nodes/lib/serial/client');
 const { startStandIn } = require('../../../harness/serial-stand-in');
 const { makeCertificates } = require('../../../harness/certs');
@@ -112,6 +112,25 @@ describe('lib/source/chunks: shared read buffers', function () {
         const held = await readAll(await pathSource(largest.path));
         assert.ok(held.equals(largest.bytes));
         assert.equal(heldBy(held), 1024 * 1024);
+    });
+
+    it('copies a job of several chunks as they come, never holding all of its chunks at once', async function () {
+        // Empty the chunk class (256 KiB) and the copy's (1 MiB), so that each chunk buffer the read needs shows
+        // as one given back after, and the copy takes none from what is kept.
+        for (const size of [CHUNK, 1024 * 1024]) {
+            for (let before = -1; before !== retainedBytes();) {
+                before = retainedBytes();
+                borrow(size);
+            }
+        }
+        const start = retainedBytes();
+        const largest = file(1024 * 1024); // four chunks
+        const held = await readAll(await pathSource(largest.path));
+        assert.ok(held.equals(largest.bytes));
+        // A chunk being copied, the one read ahead, and the first one kept until the second shows it is not the whole:
+        // never all four at once.
+        const chunkBuffers = (retainedBytes() - start) / CHUNK;
+        assert.ok(chunkBuffers >= 1 && chunkBuffers <= 3, `${chunkBuffers} chunk buffers for a four-chunk file`);
     });
 
     it('reads 300 files of seeded sizes through 16 parallel streams, chunks handed back at seeded times, every byte right', async function () {
