@@ -72,21 +72,20 @@ interface Run {
 async function recordSteps(client: SerialClient, task: Task, options: RecordOptions, run: Run): Promise<Recorded> {
     const spec = task.spec as RecordSpec;
     const journal = task.journal;
-    const running = run.steps;
     const call = (method: string, path: string, more: Partial<RequestOptions> = {}) =>
         client.request(method, path, { ...options, ...more }).then((r) => r.value);
 
     /** A step: its journaled result, or it runs once (concurrent askers share the run) and is journaled. */
     function step<T>(key: string, work: () => Promise<T>): Promise<T> {
         if (key in journal.steps) return Promise.resolve(journal.steps[key] as T);
-        let p = running.get(key) as Promise<T> | undefined;
+        let p = run.steps.get(key) as Promise<T> | undefined;
         if (!p) {
             if (run.stopped) return Promise.reject(new SerialError('ABORTED'));
             p = work().then(async (value) => {
                 await journal.record(key, value);
                 return value;
             });
-            running.set(key, p);
+            run.steps.set(key, p);
         }
         return p;
     }
