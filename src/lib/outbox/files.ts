@@ -55,7 +55,7 @@ export const unlink = (p: string) =>
     call<void>((cb) => fs.unlink(p, cb)).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') throw e;
     });
-const writev = (fd: number, buffers: Buffer[]) => call<number>((cb) => fs.writev(fd, buffers, cb));
+const writev = (fd: number, buffers: Buffer[], at: number) => call<number>((cb) => fs.writev(fd, buffers, at, cb));
 
 /**
  * Where the system offers it, a job file is opened for synchronized writes: the write returns once
@@ -64,18 +64,27 @@ const writev = (fd: number, buffers: Buffer[]) => call<number>((cb) => fs.writev
  */
 const DSYNC = fs.constants.O_DSYNC ?? 0;
 const CREATE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | DSYNC;
+const OVER = fs.constants.O_WRONLY | DSYNC;
 
 /**
- * Writes `buffers` as a new file (never over an existing one), durably; returns its size, and its
- * identity when asked (one call more).
+ * Writes `buffers` as a new file (never over an existing one), or over the `over` bytes of a spare
+ * one (outbox/spares), durably; returns its size, and its identity when asked (one call more).
  */
-export async function writeSynced(file: string, buffers: Buffer[], withIdentity = false): Promise<{ size: number; identity?: FileIdentity }> {
-    const fd = await open(file, CREATE);
+export async function writeSynced(
+    file: string,
+    buffers: Buffer[],
+    withIdentity = false,
+    over?: number,
+): Promise<{ size: number; identity?: FileIdentity }> {
+    const fd = await open(file, over === undefined ? CREATE : OVER);
     try {
         const left = buffers.filter((b) => b.length > 0);
         const size = left.reduce((n, b) => n + b.length, 0);
-        while (left.length) {
-            let n = await writev(fd, left);
+        // Cut first: the synchronized writes after it carry the new size to the disk with them.
+        if (over !== undefined && over > size) await call<void>((cb) => fs.ftruncate(fd, size, cb));
+        for (let at = 0; left.length;) {
+            let n = await writev(fd, left, at);
+            at += n;
             // A short write: go on from where it stopped.
             while (left.length && n >= left[0].length) n -= left.shift()!.length;
             if (n > 0) left[0] = left[0].subarray(n);

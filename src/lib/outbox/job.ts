@@ -30,6 +30,8 @@ export interface Job {
     sources: FileSource[];
     /** Bytes on disk. */
     bytes: number;
+    /** Bytes of its .job file (a job of 0.1.0 has none). */
+    fileBytes?: number;
     /** Each finished step's result (a multi-step job's journal). */
     state: Record<string, unknown>;
     /** Memory held for its sources, counted against the outbox's budget. */

@@ -47,7 +47,7 @@ async function loadJob(dir: string, id: string): Promise<Job> {
     let state: Record<string, unknown> = {};
     const stateFile = path.join(dir, `${id}.state`);
     if (await stat(stateFile)) state = JSON.parse(await fs.promises.readFile(stateFile, 'utf8'));
-    return { id, header, sources, bytes: total, state, memory: 0, removed: false };
+    return { id, header, sources, bytes: total, fileBytes: size, state, memory: 0, removed: false };
 }
 
 /** A job that 0.1.0 left: <id>.json (what to upload it as) beside <id>.bin (its bytes). */

@@ -8,7 +8,9 @@ import { quarantine, sweepDeadLetters } from './dead-letter';
 import { loadJobs } from './load';
 import { OutboxLock } from './lock';
 import { snapshotMessage } from './snapshot';
+import { Spares } from './spares';
 import { giveBack, heldBy, Loan } from '../source/buffers';
+import type { FileIdentity } from '../source/chunks';
 import { closingController } from '../serial/client';
 import { Limiter } from '../serial/limiter';
 import { sleep } from '../serial/retry';
@@ -23,7 +25,8 @@ export { EMBED_LIMIT, type OutboxLimits } from './job';
  *                           bytes of its files up to EMBED_LIMIT each
  *   <dir>/jobs/<id>.<n>.bin the copy of a larger file n
  *   <dir>/jobs/<id>.state   a multi-step job's progress, replaced whole after each step
- *   <dir>/tmp/              what is being written; emptied at start
+ *   <dir>/tmp/              what is being written, and delivered job files to write over (spares);
+ *                           emptied at start
  *   <dir>/dead-letter/<id>/ jobs refused for good, with error.json
  *
  * A job exists once its .job file is renamed into jobs/ (written and synced first), so a crash leaves
@@ -48,6 +51,8 @@ const COPY_AFTER_MS = 2000;
  */
 const WRITES_AT_ONCE = 16;
 
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
+
 function unwritable(dir: string, err: unknown): SerialError {
     return new SerialError('OUTBOX_UNWRITABLE', { params: { dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) } });
 }
@@ -63,6 +68,7 @@ export class Outbox {
     /** Settles once the job added last and every job before it were committed or given up. */
     private lastCommit: Promise<void> = Promise.resolve();
     private readonly folder: FolderSync;
+    private readonly spares: Spares;
     // Every queued write and copy listens to it: a burst passes Node's listener warning limit.
     private readonly stopping = closingController();
     private readonly writes = new Limiter(WRITES_AT_ONCE);
@@ -76,6 +82,7 @@ export class Outbox {
         this.tmpDir = path.join(dir, 'tmp');
         this.deadDir = path.join(dir, 'dead-letter');
         this.folder = new FolderSync(this.jobsDir);
+        this.spares = new Spares(this.tmpDir, this.folder);
     }
 
     /** Takes the folder (OUTBOX_LOCKED if another owner has it), prepares it and loads its jobs, oldest first. */
@@ -137,7 +144,7 @@ export class Outbox {
         this.reserved.files++;
         this.reserved.bytes += expected;
         const id = newJobId();
-        const tmp = path.join(this.tmpDir, `${id}.job`);
+        let tmp = path.join(this.tmpDir, `${id}.job`);
         // This job's turn to be queued ends when it is queued or given up, and never before the turns of earlier jobs.
         const previous = this.lastCommit;
         let kept = 0;
@@ -159,7 +166,8 @@ export class Outbox {
                     kept = held;
                     this.memory += kept;
                 }
-                const written = await writeSynced(tmp, [line, ...read], !keep);
+                const { file, ...written } = await this.writeJob(tmp, [line, ...read], !keep);
+                tmp = file;
                 if (!keep) read.splice(0).forEach(giveBack); // written for good, and read back from the file when sent
                 return { embedded, files, header, line, written, keep };
             }, this.stopping.signal);
@@ -179,7 +187,17 @@ export class Outbox {
                 return memorySource(embedded[n]!, namesOf(files[n]), loan);
             });
             const copied = copies.reduce((n, c) => n + (c?.size ?? 0), 0);
-            const job: Job = { id, header, sources, bytes: written.size + copied, state: {}, memory: kept, loans, removed: false };
+            const job: Job = {
+                id,
+                header,
+                sources,
+                bytes: written.size + copied,
+                fileBytes: written.size,
+                state: {},
+                memory: kept,
+                loans,
+                removed: false,
+            };
             // The job holds them now, until it leaves the queue.
             kept = 0;
             read = [];
@@ -196,6 +214,26 @@ export class Outbox {
             turnOver();
             this.reserved.files--;
             this.reserved.bytes -= expected;
+        }
+    }
+
+    /**
+     * Writes a job file in tmp/ (as `file`, or over a spare when one is free), synced; a spare that cannot
+     * be written over goes, and the job is written anew. Short of space, the spares go and it tries again.
+     */
+    private async writeJob(file: string, buffers: Buffer[], withIdentity: boolean): Promise<{ file: string; size: number; identity?: FileIdentity }> {
+        const spare = this.spares.take(this.limits.maxBytes - this.bytes - this.reserved.bytes);
+        if (spare) {
+            const written = await writeSynced(spare.path, buffers, withIdentity, spare.size).catch(() => unlink(spare.path).catch(() => undefined));
+            if (written) return { file: spare.path, ...written };
+        }
+        for (let retried = false; ; retried = true) {
+            try {
+                return { file, ...(await writeSynced(file, buffers, withIdentity)) };
+            } catch (err) {
+                await unlink(file).catch(() => undefined);
+                if (retried || !NO_SPACE.has((err as NodeJS.ErrnoException).code ?? '') || !(await this.spares.trim(0))) throw err;
+            }
         }
     }
 
@@ -242,12 +280,18 @@ export class Outbox {
         return diskJournal(job, this.tmpDir, this.jobsDir, this.folder, (err) => unwritable(this.dir, err));
     }
 
-    /** Delivered: the job leaves the queue and the disk (the .job first: without it nothing is taken for a job). */
+    /**
+     * Delivered: the job leaves the queue and the disk (the .job first: without it nothing is taken for
+     * a job), its job file kept as a spare when it fits.
+     */
     async remove(job: Job): Promise<void> {
         this.forget(job);
         job.copies?.abort();
         await job.copying;
-        for (const name of this.filesOf(job)) await unlink(path.join(this.jobsDir, name));
+        const [first, ...rest] = this.filesOf(job).map((name) => path.join(this.jobsDir, name));
+        if (job.header.v === 1 && job.fileBytes !== undefined) await this.spares.retire(first, job.fileBytes, this.limits.maxBytes - this.bytes);
+        else await unlink(first);
+        for (const file of rest) await unlink(file);
     }
 
     /** Refused for good: the job moves to dead-letter/<id>/ with the reason beside it. Returns its folder. */
@@ -291,6 +335,7 @@ export class Outbox {
         this.stopping.abort();
         for (const job of this.queue) job.copies?.abort();
         await Promise.allSettled(this.queue.map((j) => j.copying));
+        await this.spares.close();
         await this.folder.close();
         await this.lock.release();
     }

@@ -1,0 +1,102 @@
+import path from 'path';
+import { FolderSync, rename, unlink } from './files';
+
+/**
+ * Delivered job files kept in tmp/ for the next jobs to be written over, as databases recycle their
+ * log segments: a synchronized write over a 64 KiB file's blocks, its rename in and out cost about
+ * 100 µs less system CPU here than a new file, its rename and its delete (about 280 µs). 500 × 64 KiB
+ * bursts in `npm run bench`, side by side in one run: 1.15× the files/s after a pause, 1.10× back to
+ * back, 14 % less Node-RED CPU per file.
+ *
+ * As safe as a new file: a spare is in tmp/, which loading never reads and empties at start, and a
+ * job is written over one there, synced and renamed in exactly as a new file is. A delivered job's
+ * file leaves jobs/ by a rename, and is written over only once a sync of jobs/ made that rename
+ * durable: no crash can leave a job's name in jobs/ on bytes being written over (a crash before that
+ * sync resends the job, as a delete not yet on disk would). A job shorter than its spare cuts it
+ * before its synchronized writes; were the cut size lost, loading would find the header's sizes
+ * wrong and put the job in dead-letter, never send it.
+ */
+const BUDGET = 32 * 1024 * 1024;
+/** A larger job file is deleted: one spare must not hold much of the disk for small jobs. */
+const LARGEST = 2 * 1024 * 1024;
+
+export interface Spare {
+    path: string;
+    size: number;
+}
+
+export class Spares {
+    private readonly free: Spare[] = [];
+    /** Bytes of the spares, free or on their way. */
+    private bytes = 0;
+    private readonly settling = new Set<Promise<void>>();
+    private named = 0;
+    private closed = false;
+
+    constructor(
+        private readonly tmpDir: string,
+        private readonly folder: FolderSync,
+    ) {}
+
+    /**
+     * A spare to write a job over (the one freed last), or undefined; first deletes spares until they
+     * fit `room` (the bytes the outbox may still take on disk: its limit counts them).
+     */
+    take(room: number): Spare | undefined {
+        void this.trim(room);
+        const spare = this.free.pop();
+        if (spare) this.bytes -= spare.size;
+        return spare;
+    }
+
+    /**
+     * Job file `file` of `size` bytes leaves jobs/: kept as a spare when it fits `room` (the bytes the
+     * outbox may still take on disk) and the budget, otherwise deleted. Settles once it left jobs/.
+     */
+    async retire(file: string, size: number, room: number): Promise<void> {
+        if (this.closed || size > LARGEST || this.bytes + size > Math.min(BUDGET, room)) return unlink(file);
+        const spare = { path: path.join(this.tmpDir, `spare-${++this.named}`), size };
+        this.bytes += size;
+        try {
+            await rename(file, spare.path);
+        } catch {
+            this.bytes -= size;
+            return unlink(file);
+        }
+        void this.track(
+            this.folder.sync().then(() => {
+                if (!this.closed) return void this.free.push(spare);
+                this.bytes -= size;
+                return unlink(spare.path);
+            }),
+        );
+    }
+
+    /** Deletes spares until they fit `room`; resolves once they are gone, to whether any were. */
+    async trim(room: number): Promise<boolean> {
+        const gone: Promise<void>[] = [];
+        while (this.bytes > Math.max(0, room) && this.free.length) {
+            const spare = this.free.shift()!;
+            this.bytes -= spare.size;
+            gone.push(this.track(unlink(spare.path)));
+        }
+        await Promise.all(gone);
+        return gone.length > 0;
+    }
+
+    /** Deletes every spare: they serve only this outbox while it runs. */
+    async close(): Promise<void> {
+        this.closed = true;
+        while (this.settling.size) await Promise.all(this.settling);
+        await this.trim(0);
+        while (this.settling.size) await Promise.all(this.settling);
+    }
+
+    private track(p: Promise<void>): Promise<void> {
+        const settled: Promise<void> = p
+            .catch(() => undefined) // a spare that cannot go now goes with tmp/ at the next start
+            .finally(() => this.settling.delete(settled));
+        this.settling.add(settled);
+        return settled;
+    }
+}
