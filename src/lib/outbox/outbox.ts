@@ -26,7 +26,7 @@ export { EMBED_LIMIT, type OutboxLimits } from './job';
  *   <dir>/jobs/<id>.<n>.bin the copy of a larger file n
  *   <dir>/jobs/<id>.state   a multi-step job's progress, replaced whole after each step
  *   <dir>/tmp/              what is being written, and delivered job files to write over (spares);
- *                           emptied at start
+ *                           emptied at start and at close
  *   <dir>/dead-letter/<id>/ jobs refused for good, with error.json
  *
  * A job exists once its .job file is renamed into jobs/ (written and synced first), so a crash leaves
