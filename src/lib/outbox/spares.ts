@@ -63,13 +63,11 @@ export class Spares {
             this.bytes -= size;
             return unlink(file);
         }
-        void this.track(
-            this.folder.sync().then(() => {
-                if (!this.closed) return void this.free.push(spare);
-                this.bytes -= size;
-                return unlink(spare.path);
-            }),
-        );
+        const drop = () => {
+            this.bytes -= size;
+            return unlink(spare.path);
+        };
+        void this.track(this.folder.sync().then(() => (this.closed ? drop() : void this.free.push(spare)), drop));
     }
 
     /** Deletes spares until they fit `room`; resolves once they are gone, to whether any were. */
