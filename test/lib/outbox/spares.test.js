@@ -24,6 +24,17 @@ function heldFolder() {
     };
 }
 
+/** Spares over `dir`/tmp for jobs in `dir`/jobs, their folder syncs held. @param {string} dir */
+function sparesIn(dir) {
+    const jobs = path.join(dir, 'jobs');
+    const tmp = path.join(dir, 'tmp');
+    fs.mkdirSync(jobs);
+    fs.mkdirSync(tmp);
+    const folder = heldFolder();
+    // @ts-ignore: a FolderSync's one method
+    return { jobs, tmp, folder, spares: new Spares(tmp, folder) };
+}
+
 /** @param {any} job */
 async function bytesOf(job, n = 0) {
     const chunks = [];
@@ -44,13 +55,7 @@ describe('lib/outbox/spares: delivered job files written over by the next jobs',
     });
 
     it('gives a retired file out only after a sync of jobs/ made its leaving durable', async function () {
-        const jobs = path.join(dir, 'jobs');
-        const tmp = path.join(dir, 'tmp');
-        fs.mkdirSync(jobs);
-        fs.mkdirSync(tmp);
-        const folder = heldFolder();
-        // @ts-ignore: a FolderSync's one method
-        const spares = new Spares(tmp, folder);
+        const { jobs, tmp, folder, spares } = sparesIn(dir);
         fs.writeFileSync(path.join(jobs, 'a.job'), Buffer.alloc(1000, 1));
         await spares.retire(path.join(jobs, 'a.job'), 1000, 10 * MiB);
         assert.deepEqual(fs.readdirSync(jobs), [], 'the job left jobs/ when retire settled');
@@ -67,13 +72,7 @@ describe('lib/outbox/spares: delivered job files written over by the next jobs',
     });
 
     it('deletes instead what passes the room left, the budget or the size a spare may have; trim and close delete spares', async function () {
-        const jobs = path.join(dir, 'jobs');
-        const tmp = path.join(dir, 'tmp');
-        fs.mkdirSync(jobs);
-        fs.mkdirSync(tmp);
-        const folder = heldFolder();
-        // @ts-ignore
-        const spares = new Spares(tmp, folder);
+        const { jobs, tmp, folder, spares } = sparesIn(dir);
         const retire = async (/** @type {string} */ name, /** @type {number} */ size, /** @type {number} */ room) => {
             fs.writeFileSync(path.join(jobs, name), Buffer.alloc(size));
             await spares.retire(path.join(jobs, name), size, room);
