@@ -268,7 +268,7 @@ describe('the durable outbox (upload node, outbox "disk")', function () {
         assert.deepEqual(fs.readdirSync(jobs), []);
         // Emptied at start; what the delivery left is its job file, kept to write the next job over.
         assert.deepEqual(
-            fs.readdirSync(path.join(outboxDir, 'up', 'tmp')).filter((n) => !n.startsWith('spare-')),
+            fs.readdirSync(path.join(outboxDir, 'up', 'tmp')).filter((n) => !n.endsWith('.spare')),
             [],
         );
     });

@@ -64,11 +64,14 @@ const writev = (fd: number, buffers: Buffer[], at: number) => call<number>((cb) 
  */
 const DSYNC = fs.constants.O_DSYNC ?? 0;
 const CREATE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | DSYNC;
-const OVER = fs.constants.O_WRONLY | DSYNC;
+// Over a spare: never through a link, nor held open by a FIFO put in its place.
+const OVER = fs.constants.O_WRONLY | DSYNC | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
 
 /**
- * Writes `buffers` as a new file (never over an existing one), or over the `over` bytes of a spare
- * one (outbox/spares), durably; returns its size, and its identity when asked (one call more).
+ * Writes `buffers` as a new file (never over an existing one), or over a spare one of `over` bytes
+ * (outbox/spares), durably; returns its size, and its identity when asked (one call more). A spare
+ * that is not a plain file of that size with no other name (a hard link would see the new bytes)
+ * is refused (NOT_A_SPARE), untouched.
  */
 export async function writeSynced(
     file: string,
@@ -80,8 +83,12 @@ export async function writeSynced(
     try {
         const left = buffers.filter((b) => b.length > 0);
         const size = left.reduce((n, b) => n + b.length, 0);
-        // Cut first: the synchronized writes after it carry the new size to the disk with them.
-        if (over !== undefined && over > size) await call<void>((cb) => fs.ftruncate(fd, size, cb));
+        if (over !== undefined) {
+            const now = await call<fs.Stats>((cb) => fs.fstat(fd, cb));
+            if (!now.isFile() || now.nlink !== 1 || now.size !== over) throw Object.assign(new Error('not a spare'), { code: 'NOT_A_SPARE' });
+            // Cut first: the synchronized writes after it carry the new size to the disk with them.
+            if (over > size) await call<void>((cb) => fs.ftruncate(fd, size, cb));
+        }
         for (let at = 0; left.length;) {
             let n = await writev(fd, left, at);
             at += n;
@@ -137,14 +144,15 @@ const NO_FOLDER_SYNC = new Set(['EISDIR', 'EINVAL', 'ENOTSUP']);
  * after close() opens the folder for that sync only.
  */
 export class FolderSync {
-    private running: Promise<void> | undefined;
-    private next: Promise<void> | undefined;
+    private running: Promise<boolean> | undefined;
+    private next: Promise<boolean> | undefined;
     private held: { fd: number; dev: number; ino: number } | undefined;
     private unsupported = false;
     private closed = false;
     constructor(private readonly dir: string) {}
 
-    sync(): Promise<void> {
+    /** Resolves to whether the folder was synced (false where it cannot be, or the sync failed). */
+    sync(): Promise<boolean> {
         if (this.next) return this.next;
         if (!this.running) {
             this.running = this.run().finally(() => (this.running = undefined));
@@ -164,13 +172,15 @@ export class FolderSync {
         this.release();
     }
 
-    private async run(): Promise<void> {
-        if (this.unsupported) return;
+    private async run(): Promise<boolean> {
+        if (this.unsupported) return false;
         try {
             await fsync(await this.folder());
+            return true;
         } catch (e) {
             if (NO_FOLDER_SYNC.has((e as NodeJS.ErrnoException).code ?? '')) this.unsupported = true;
             this.release(); // whatever failed, the next sync starts from a fresh open
+            return false;
         } finally {
             if (this.closed) this.release();
         }

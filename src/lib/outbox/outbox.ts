@@ -82,7 +82,8 @@ export class Outbox {
         this.tmpDir = path.join(dir, 'tmp');
         this.deadDir = path.join(dir, 'dead-letter');
         this.folder = new FolderSync(this.jobsDir);
-        this.spares = new Spares(this.tmpDir, this.folder);
+        // The room the outbox's limit leaves: spares count against it.
+        this.spares = new Spares(this.tmpDir, this.folder, () => this.limits.maxBytes - this.bytes - this.reserved.bytes);
     }
 
     /** Takes the folder (OUTBOX_LOCKED if another owner has it), prepares it and loads its jobs, oldest first. */
@@ -151,8 +152,10 @@ export class Outbox {
         // The bytes embedded in this job: back for reuse unless the job keeps them (source/buffers; a Buffer
         // the message brought was never lent, and handing it back does nothing).
         let read: Buffer[] = [];
+        // Made at once: an add that fails before the one ahead of it is queued still ends its turn.
         let turnOver!: () => void;
-        this.lastCommit = previous.then(() => new Promise<void>((resolve) => (turnOver = resolve)));
+        const turn = new Promise<void>((resolve) => (turnOver = resolve));
+        this.lastCommit = previous.then(() => turn);
         try {
             const createdAt = new Date().toISOString();
             const { embedded, files, header, line, written, keep } = await this.writes.run(async () => {
@@ -222,7 +225,7 @@ export class Outbox {
      * be written over goes, and the job is written anew. Short of space, the spares go and it tries again.
      */
     private async writeJob(file: string, buffers: Buffer[], withIdentity: boolean): Promise<{ file: string; size: number; identity?: FileIdentity }> {
-        const spare = this.spares.take(this.limits.maxBytes - this.bytes - this.reserved.bytes);
+        const spare = this.spares.take();
         if (spare) {
             const written = await writeSynced(spare.path, buffers, withIdentity, spare.size).catch(() => unlink(spare.path).catch(() => undefined));
             if (written) return { file: spare.path, ...written };
@@ -232,7 +235,7 @@ export class Outbox {
                 return { file, ...(await writeSynced(file, buffers, withIdentity)) };
             } catch (err) {
                 await unlink(file).catch(() => undefined);
-                if (retried || !NO_SPACE.has((err as NodeJS.ErrnoException).code ?? '') || !(await this.spares.trim(0))) throw err;
+                if (retried || !NO_SPACE.has((err as NodeJS.ErrnoException).code ?? '') || !(await this.spares.release())) throw err;
             }
         }
     }
@@ -289,7 +292,7 @@ export class Outbox {
         job.copies?.abort();
         await job.copying;
         const [first, ...rest] = this.filesOf(job).map((name) => path.join(this.jobsDir, name));
-        if (job.header.v === 1 && job.fileBytes !== undefined) await this.spares.retire(first, job.fileBytes, this.limits.maxBytes - this.bytes);
+        if (job.header.v === 1 && job.fileBytes !== undefined) await this.spares.retire(first, job.id, job.fileBytes);
         else await unlink(first);
         for (const file of rest) await unlink(file);
     }

@@ -30,44 +30,58 @@ export class Spares {
     /** Bytes of the spares, free or on their way. */
     private bytes = 0;
     private readonly settling = new Set<Promise<void>>();
-    private named = 0;
     private closed = false;
+    /** Spares are being let go for room (release): none joins meanwhile. */
+    private releasing = 0;
 
+    /** `room`: the bytes the outbox may still take on disk (its limit counts the spares). */
     constructor(
         private readonly tmpDir: string,
         private readonly folder: FolderSync,
+        private readonly room: () => number,
     ) {}
 
-    /**
-     * A spare to write a job over (the one freed last), or undefined; first deletes spares until they
-     * fit `room` (the bytes the outbox may still take on disk: its limit counts them).
-     */
-    take(room: number): Spare | undefined {
-        void this.trim(room);
+    /** A spare to write a job over (the one freed last), or undefined; first deletes spares that no longer fit the room. */
+    take(): Spare | undefined {
+        void this.trim(this.room());
         const spare = this.free.pop();
         if (spare) this.bytes -= spare.size;
         return spare;
     }
 
     /**
-     * Job file `file` of `size` bytes leaves jobs/: kept as a spare when it fits `room` (the bytes the
-     * outbox may still take on disk) and the budget, otherwise deleted. Settles once it left jobs/.
+     * Job `id`'s file `file` of `size` bytes leaves jobs/: kept as a spare when it fits the room and the
+     * budget, otherwise deleted. Settles once it left jobs/; close() waits for it from the start.
      */
-    async retire(file: string, size: number, room: number): Promise<void> {
-        if (this.closed || size > LARGEST || this.bytes + size > Math.min(BUDGET, room)) return unlink(file);
-        const spare = { path: path.join(this.tmpDir, `spare-${++this.named}`), size };
+    retire(file: string, id: string, size: number): Promise<void> {
+        if (this.closed || size > LARGEST || !this.fits(size)) return unlink(file);
+        // Named after its job: a name no other spare, nor a late one of an outbox closed before, has.
+        const spare = { path: path.join(this.tmpDir, `${id}.spare`), size };
         this.bytes += size;
-        try {
-            await rename(file, spare.path);
-        } catch {
-            this.bytes -= size;
-            return unlink(file);
-        }
         const drop = () => {
             this.bytes -= size;
             return unlink(spare.path);
         };
-        void this.track(this.folder.sync().then(() => (this.closed ? drop() : void this.free.push(spare)), drop));
+        const moved = rename(file, spare.path).then(
+            () => true,
+            () => {
+                this.bytes -= size;
+                return unlink(file).then(() => false);
+            },
+        );
+        // Written over only once a sync of jobs/ made the rename durable, and if it still fits.
+        void this.track(
+            moved.then(async (kept) => {
+                if (!kept) return;
+                const synced = await this.folder.sync();
+                if (!synced || this.closed || this.releasing) return drop();
+                this.bytes -= size;
+                if (!this.fits(size)) return unlink(spare.path);
+                this.bytes += size;
+                this.free.push(spare);
+            }),
+        );
+        return moved.then(() => undefined);
     }
 
     /** Deletes spares until they fit `room`; resolves once they are gone, to whether any were. */
@@ -82,12 +96,29 @@ export class Spares {
         return gone.length > 0;
     }
 
+    /** Short of space: deletes every spare, those on their way too; resolves to whether any went. */
+    async release(): Promise<boolean> {
+        const had = this.bytes > 0;
+        this.releasing++;
+        try {
+            while (this.settling.size) await Promise.all(this.settling);
+            await this.trim(0);
+        } finally {
+            this.releasing--;
+        }
+        return had;
+    }
+
     /** Deletes every spare: they serve only this outbox while it runs. */
     async close(): Promise<void> {
         this.closed = true;
         while (this.settling.size) await Promise.all(this.settling);
         await this.trim(0);
         while (this.settling.size) await Promise.all(this.settling);
+    }
+
+    private fits(size: number): boolean {
+        return this.bytes + size <= Math.min(BUDGET, this.room());
     }
 
     private track(p: Promise<void>): Promise<void> {

@@ -8,31 +8,35 @@ const path = require('path');
 const { Outbox } = require('../../../nodes/lib/outbox/outbox');
 const { Spares } = require('../../../nodes/lib/outbox/spares');
 const { bufferSource } = require('../../../nodes/lib/source/sources');
+const { SerialError } = require('../../../nodes/lib/errors/serial-error');
 
 const MiB = 1024 * 1024;
 
 /** A folder sync that settles only when the test says so. */
 function heldFolder() {
-    /** @type {(() => void)[]} */
+    /** @type {((synced: boolean) => void)[]} */
     const waiting = [];
     return {
-        sync: () => new Promise((resolve) => waiting.push(() => resolve(undefined))),
-        release: () => waiting.splice(0).forEach((r) => r()),
+        sync: () => new Promise((resolve) => waiting.push(resolve)),
+        release: (synced = true) => waiting.splice(0).forEach((r) => r(synced)),
         get waiting() {
             return waiting.length;
         },
     };
 }
 
-/** Spares over `dir`/tmp for jobs in `dir`/jobs, their folder syncs held. @param {string} dir */
-function sparesIn(dir) {
+/**
+ * Spares over `dir`/tmp for jobs in `dir`/jobs, their folder syncs held; `room.bytes` is the room the outbox leaves.
+ * @param {string} dir
+ */
+function sparesIn(dir, room = { bytes: 10 * MiB }) {
     const jobs = path.join(dir, 'jobs');
     const tmp = path.join(dir, 'tmp');
     fs.mkdirSync(jobs);
     fs.mkdirSync(tmp);
     const folder = heldFolder();
     // @ts-ignore: a FolderSync's one method
-    return { jobs, tmp, folder, spares: new Spares(tmp, folder) };
+    return { jobs, tmp, folder, room, spares: new Spares(tmp, folder, () => room.bytes) };
 }
 
 /** @param {any} job */
@@ -57,25 +61,26 @@ describe('lib/outbox/spares: delivered job files written over by the next jobs',
     it('gives a retired file out only after a sync of jobs/ made its leaving durable', async function () {
         const { jobs, tmp, folder, spares } = sparesIn(dir);
         fs.writeFileSync(path.join(jobs, 'a.job'), Buffer.alloc(1000, 1));
-        await spares.retire(path.join(jobs, 'a.job'), 1000, 10 * MiB);
+        await spares.retire(path.join(jobs, 'a.job'), 'a', 1000);
         assert.deepEqual(fs.readdirSync(jobs), [], 'the job left jobs/ when retire settled');
         assert.equal(fs.readdirSync(tmp).length, 1);
         assert.equal(folder.waiting, 1, 'a sync of jobs/ was asked for');
-        assert.equal(spares.take(10 * MiB), undefined, 'not written over before that sync is done');
+        assert.equal(spares.take(), undefined, 'not written over before that sync is done');
         folder.release();
         await new Promise((resolve) => setImmediate(resolve));
-        const spare = spares.take(10 * MiB);
+        const spare = spares.take();
         assert.ok(spare, 'a spare once synced');
         assert.equal(spare.size, 1000);
         assert.equal(path.dirname(spare.path), tmp);
-        assert.equal(spares.take(10 * MiB), undefined, 'each spare is given out once');
+        assert.equal(spares.take(), undefined, 'each spare is given out once');
     });
 
     it('deletes instead what passes the room left, the budget or the size a spare may have; trim and close delete spares', async function () {
-        const { jobs, tmp, folder, spares } = sparesIn(dir);
-        const retire = async (/** @type {string} */ name, /** @type {number} */ size, /** @type {number} */ room) => {
+        const { jobs, tmp, folder, room, spares } = sparesIn(dir);
+        const retire = async (/** @type {string} */ name, /** @type {number} */ size, /** @type {number} */ left) => {
             fs.writeFileSync(path.join(jobs, name), Buffer.alloc(size));
-            await spares.retire(path.join(jobs, name), size, room);
+            room.bytes = left;
+            await spares.retire(path.join(jobs, name), name, size);
             assert.deepEqual(fs.readdirSync(jobs), [], `${name} left jobs/`);
         };
         await retire('big.job', 3 * MiB, 100 * MiB); // larger than a spare may be
@@ -92,7 +97,98 @@ describe('lib/outbox/spares: delivered job files written over by the next jobs',
         assert.equal(fs.readdirSync(tmp).length, 10, 'trimmed to the room given');
         await spares.close();
         assert.deepEqual(fs.readdirSync(tmp), [], 'none left after close');
-        assert.equal(spares.take(10 * MiB), undefined);
+        assert.equal(spares.take(), undefined);
+    });
+
+    it('lets a spare go whose folder sync failed, or that no longer fits the room once synced', async function () {
+        const { jobs, tmp, folder, room, spares } = sparesIn(dir);
+        const retire = async (/** @type {string} */ name) => {
+            fs.writeFileSync(path.join(jobs, name), Buffer.alloc(1000));
+            await spares.retire(path.join(jobs, name), name, 1000);
+        };
+        await retire('a.job');
+        folder.release(false); // the sync failed: the rename may not be on the disk
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(spares.take(), undefined);
+        assert.deepEqual(fs.readdirSync(tmp), []);
+        await retire('b.job');
+        await retire('c.job');
+        room.bytes = 1500; // jobs came in meanwhile
+        folder.release();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(fs.readdirSync(tmp).length, 1, 'one fits');
+        assert.ok(spares.take());
+        assert.equal(spares.take(), undefined);
+    });
+
+    it('writes a job anew over a spare that is not a plain file of its size with one name, and leaves that file untouched', async function () {
+        const boxDir = path.join(dir, 'box');
+        const tmp = path.join(boxDir, 'tmp');
+        box = await Outbox.open(boxDir, { maxFiles: 100, maxBytes: 4e9 });
+        const spareNow = async () => {
+            const { job } = await box.add({ kind: 'upload', spec: {}, files: [bufferSource(Buffer.alloc(1000, 1))] }, {});
+            await box.remove(job);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            const [name] = fs.readdirSync(tmp);
+            return path.join(tmp, name);
+        };
+        const victim = path.join(dir, 'victim.bin');
+        const attempts = {
+            'a hard link': (/** @type {string} */ spare) => fs.linkSync(spare, victim),
+            'a symbolic link': (/** @type {string} */ spare) => {
+                fs.writeFileSync(victim, Buffer.alloc(1000 + fs.statSync(spare).size - 1000, 7));
+                fs.rmSync(spare);
+                fs.symlinkSync(victim, spare);
+            },
+            'a file grown since': (/** @type {string} */ spare) => {
+                fs.appendFileSync(spare, 'tail');
+                fs.copyFileSync(spare, victim);
+            },
+        };
+        for (const [what, tamper] of Object.entries(attempts)) {
+            fs.rmSync(victim, { force: true });
+            const spare = await spareNow();
+            tamper(spare);
+            const before = fs.readFileSync(victim);
+            const body = crypto.randomBytes(700);
+            const { job } = await box.add({ kind: 'upload', spec: {}, files: [bufferSource(body)] }, { what });
+            assert.ok((await bytesOf(job)).equals(body), `${what}: the job byte-exact`);
+            assert.ok(fs.readFileSync(victim).equals(before), `${what}: the other file untouched`);
+            assert.equal(fs.lstatSync(path.join(boxDir, 'jobs', `${job.id}.job`)).isFile(), true, `${what}: the job is a file of its own`);
+            assert.equal(fs.statSync(path.join(boxDir, 'jobs', `${job.id}.job`)).nlink, 1);
+            await box.remove(job);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            for (const n of fs.readdirSync(tmp)) fs.rmSync(path.join(tmp, n));
+        }
+    });
+
+    it('an add that fails while the one before it is still being written ends its turn: later adds go on', async function () {
+        box = await Outbox.open(path.join(dir, 'box'), { maxFiles: 100, maxBytes: 4e9 });
+        const { Readable } = require('stream');
+        /** A file source whose bytes come after `ms`, or whose read fails at once. @param {number} ms @param {boolean} [fail] */
+        const source = (ms, fail = false) => ({
+            size: 1000,
+            filename: 'r.bin',
+            contentType: 'application/octet-stream',
+            path: path.join(dir, 'r.bin'),
+            open: () => {
+                const stream = new Readable({ read() {} });
+                Object.assign(stream, { release() {}, pushedAll: false });
+                if (fail) process.nextTick(() => stream.destroy(new SerialError('FILE_NOT_FOUND', { params: { path: 'r.bin' } })));
+                else setTimeout(() => (stream.push(Buffer.alloc(1000, 5)), stream.push(null)), ms);
+                return stream;
+            },
+        });
+        const slow = box.add({ kind: 'upload', spec: {}, files: [source(300)] }, { n: 1 });
+        const failing = box.add({ kind: 'upload', spec: {}, files: [source(0, true)] }, { n: 2 });
+        await assert.rejects(failing, (/** @type {any} */ e) => e.code === 'FILE_NOT_FOUND', 'its own error, not another');
+        const later = box.add({ kind: 'upload', spec: {}, files: [bufferSource(Buffer.from('x'))] }, { n: 3 });
+        const done = await Promise.race([Promise.all([slow, later]), new Promise((resolve) => setTimeout(() => resolve('stuck'), 5000))]);
+        assert.notEqual(done, 'stuck');
+        assert.deepEqual(
+            box.jobs().map((/** @type {any} */ j) => j.header.msg.n),
+            [1, 3],
+        );
     });
 
     it('writes a job over a larger spare byte-exact, at its own size, and it loads again after a restart', async function () {
