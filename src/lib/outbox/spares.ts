@@ -5,8 +5,9 @@ import { FolderSync, rename, unlink } from './files';
  * Delivered job files kept in tmp/ for the next jobs to be written over, as databases recycle their
  * log segments: a synchronized write over a 64 KiB file's blocks, its rename in and out cost about
  * 100 µs less system CPU here than a new file, its rename and its delete (about 280 µs). 500 × 64 KiB
- * bursts in `npm run bench`, side by side in one run: 1.15× the files/s after a pause, 1.10× back to
- * back, 14 % less Node-RED CPU per file.
+ * bursts in `npm run bench`, against the code before side by side, two runs: 1.01× and 1.19× the
+ * files/s after a pause, 1.13× and 1.08× back to back; Node-RED CPU per file 19 % less in three of
+ * the four, 1 % more in the other.
  *
  * As safe as a new file: a spare is in tmp/, which loading never reads and empties at start, and a
  * job is written over one there, synced and renamed in exactly as a new file is. A delivered job's
