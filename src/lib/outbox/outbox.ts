@@ -292,7 +292,7 @@ export class Outbox {
         job.copies?.abort();
         await job.copying;
         const [first, ...rest] = this.filesOf(job).map((name) => path.join(this.jobsDir, name));
-        if (job.header.v === 1 && job.fileBytes !== undefined) await this.spares.retire(first, job.id, job.fileBytes);
+        if (job.fileBytes !== undefined) await this.spares.retire(first, job.id, job.fileBytes);
         else await unlink(first);
         for (const file of rest) await unlink(file);
     }

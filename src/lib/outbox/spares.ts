@@ -44,7 +44,8 @@ export class Spares {
 
     /** A spare to write a job over (the one freed last), or undefined; first deletes spares that no longer fit the room. */
     take(): Spare | undefined {
-        void this.trim(this.room());
+        const room = this.room();
+        if (this.bytes > room) void this.trim(room);
         const spare = this.free.pop();
         if (spare) this.bytes -= spare.size;
         return spare;
@@ -55,7 +56,7 @@ export class Spares {
      * budget, otherwise deleted. Settles once it left jobs/; close() waits for it from the start.
      */
     retire(file: string, id: string, size: number): Promise<void> {
-        if (this.closed || size > LARGEST || !this.fits(size)) return unlink(file);
+        if (this.closed || size > LARGEST || !this.within(size)) return unlink(file);
         // Named after its job: a name no other spare, nor a late one of an outbox closed before, has.
         const spare = { path: path.join(this.tmpDir, `${id}.spare`), size };
         this.bytes += size;
@@ -75,10 +76,8 @@ export class Spares {
             moved.then(async (kept) => {
                 if (!kept) return;
                 const synced = await this.folder.sync();
-                if (!synced || this.closed || this.releasing) return drop();
-                this.bytes -= size;
-                if (!this.fits(size)) return unlink(spare.path);
-                this.bytes += size;
+                // Its own bytes are counted already.
+                if (!synced || this.closed || this.releasing || !this.within(0)) return drop();
                 this.free.push(spare);
             }),
         );
@@ -110,16 +109,15 @@ export class Spares {
         return had;
     }
 
-    /** Deletes every spare: they serve only this outbox while it runs. */
+    /** Deletes every spare: they serve only this outbox while it runs (a retire after this deletes its file). */
     async close(): Promise<void> {
         this.closed = true;
-        while (this.settling.size) await Promise.all(this.settling);
-        await this.trim(0);
-        while (this.settling.size) await Promise.all(this.settling);
+        await this.release();
     }
 
-    private fits(size: number): boolean {
-        return this.bytes + size <= Math.min(BUDGET, this.room());
+    /** Whether the spares with `more` bytes besides stay within the budget and the room. */
+    private within(more: number): boolean {
+        return this.bytes + more <= Math.min(BUDGET, this.room());
     }
 
     private track(p: Promise<void>): Promise<void> {
