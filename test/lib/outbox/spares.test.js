@@ -1,6 +1,7 @@
 // @ts-check
 'use strict';
 const assert = require('node:assert/strict');
+const { execFileSync } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
@@ -9,6 +10,7 @@ const { Outbox } = require('../../../nodes/lib/outbox/outbox');
 const { Spares } = require('../../../nodes/lib/outbox/spares');
 const { bufferSource } = require('../../../nodes/lib/source/sources');
 const { SerialError } = require('../../../nodes/lib/errors/serial-error');
+const { seeded } = require('../../support/seeded');
 
 const MiB = 1024 * 1024;
 
@@ -136,13 +138,24 @@ describe('lib/outbox/spares: delivered job files written over by the next jobs',
         const attempts = {
             'a hard link': (/** @type {string} */ spare) => fs.linkSync(spare, victim),
             'a symbolic link': (/** @type {string} */ spare) => {
-                fs.writeFileSync(victim, Buffer.alloc(1000 + fs.statSync(spare).size - 1000, 7));
+                fs.writeFileSync(victim, Buffer.alloc(fs.statSync(spare).size, 7));
                 fs.rmSync(spare);
                 fs.symlinkSync(victim, spare);
             },
             'a file grown since': (/** @type {string} */ spare) => {
                 fs.appendFileSync(spare, 'tail');
                 fs.copyFileSync(spare, victim);
+            },
+            // Opened for writing without a reader, a FIFO would hold the add for good.
+            'a FIFO': (/** @type {string} */ spare) => {
+                fs.rmSync(spare);
+                execFileSync('mkfifo', [spare]);
+                fs.writeFileSync(victim, 'unrelated');
+            },
+            'a folder': (/** @type {string} */ spare) => {
+                fs.rmSync(spare);
+                fs.mkdirSync(spare);
+                fs.writeFileSync(victim, 'unrelated');
             },
         };
         for (const [what, tamper] of Object.entries(attempts)) {
@@ -158,7 +171,32 @@ describe('lib/outbox/spares: delivered job files written over by the next jobs',
             assert.equal(fs.statSync(path.join(boxDir, 'jobs', `${job.id}.job`)).nlink, 1);
             await box.remove(job);
             await new Promise((resolve) => setTimeout(resolve, 50));
-            for (const n of fs.readdirSync(tmp)) fs.rmSync(path.join(tmp, n));
+            for (const n of fs.readdirSync(tmp)) fs.rmSync(path.join(tmp, n), { recursive: true });
+        }
+    });
+
+    it('closes only once a delivered job file on its way to the spares has gone: nothing lands after close', async function () {
+        const boxDir = path.join(dir, 'box');
+        box = await Outbox.open(boxDir, { maxFiles: 100, maxBytes: 4e9 });
+        const { job } = await box.add({ kind: 'upload', spec: {}, files: [bufferSource(Buffer.alloc(1000, 1))] }, {});
+        // Renames into tmp/ take a while, as on a slow card.
+        const { rename } = fs;
+        // @ts-ignore
+        fs.rename = (from, to, cb) => {
+            if (String(to).startsWith(path.join(boxDir, 'tmp'))) setTimeout(() => rename(from, to, cb), 200);
+            else rename(from, to, cb);
+        };
+        try {
+            const removed = box.remove(job);
+            await box.close();
+            box = undefined;
+            const left = () => ['jobs', 'tmp'].flatMap((d) => fs.readdirSync(path.join(boxDir, d)));
+            assert.deepEqual(left(), [], 'gone when close settled');
+            await removed;
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            assert.deepEqual(left(), [], 'and nothing came after');
+        } finally {
+            fs.rename = rename;
         }
     });
 
@@ -257,8 +295,7 @@ describe('lib/outbox/spares: delivered job files written over by the next jobs',
         const boxDir = path.join(dir, 'box');
         const maxBytes = 4 * MiB;
         box = await Outbox.open(boxDir, { maxFiles: 1000, maxBytes });
-        let seed = 42;
-        const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+        const rand = seeded(42);
         const onDisk = () =>
             ['jobs', 'tmp'].reduce(
                 (n, d) => n + fs.readdirSync(path.join(boxDir, d)).reduce((m, f) => m + fs.statSync(path.join(boxDir, d, f)).size, 0),
