@@ -14,6 +14,7 @@ const { startNodeRed } = require('../../harness/nodered');
 const { API_KEY } = require('../support/secrets');
 const { holdAnswers } = require('../support/record-flow');
 const { sleep, until } = require('../support/wait');
+const { listDeadLetters } = require('../../nodes/lib/outbox/dead-letter');
 
 const REC = 'advk9rec00000001';
 function flow(/** @type {string} */ baseUrl) {
@@ -88,18 +89,21 @@ describe('record node under attack: kill -9 in the journal window', function () 
             }
             await start(userDir);
             const dead = path.join(userDir, 'serial-mfg-outbox', REC, 'dead-letter');
-            const deadCodes = () =>
-                fs.existsSync(dead)
-                    ? fs.readdirSync(dead).map((j) => JSON.parse(fs.readFileSync(path.join(dead, j, 'error.json'), 'utf8')).code)
-                    : [];
-            await until(() => [...serial.entries.values()].some((e) => e.is_complete) || deadCodes().length > 0, 40000, 'the resumed record');
+            // As the outbox panel lists them: a folder still being built (`.<id>.new`, error.json half
+            // written) is not a dead letter yet.
+            const deadCodes = async () => (await listDeadLetters(dead)).map((d) => d.error.code);
+            await until(
+                async () => [...serial.entries.values()].some((e) => e.is_complete) || (await deadCodes()).length > 0,
+                40000,
+                'the resumed record',
+            );
             await sleep(500);
             const entries = [...serial.entries.values()];
             const data = entries.flatMap((e) => e.data);
-            const summary = `entries: ${entries.length} (complete: ${entries.filter((e) => e.is_complete).length}), data: ${data.length}, dead-letter: ${deadCodes()}`;
+            const summary = `entries: ${entries.length} (complete: ${entries.filter((e) => e.is_complete).length}), data: ${data.length}, dead-letter: ${await deadCodes()}`;
             assert.equal(entries.length, 1, summary);
             if (what === 'the entry POST') {
-                assert.deepEqual(deadCodes(), ['REQUEST_UNCERTAIN'], summary);
+                assert.deepEqual(await deadCodes(), ['REQUEST_UNCERTAIN'], summary);
                 assert.equal(data.length, 0, summary);
             } else {
                 assert.equal(entries[0].is_complete, true, summary);
