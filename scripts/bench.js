@@ -28,7 +28,8 @@
  * paths inside the runtime, after a short warm-up (100 uploads through the same flow, --warmup-uploads);
  * files per second until the last upload completed (median of the runs),
  * measured twice: after a pause (no connection open, as a station's burst usually finds them) and
- * back to back (right after another burst, its connections still open).
+ * back to back (right after another burst through the same flow, its connections still open; those
+ * other rows left open are closed first).
  * Every upload is checked at the stand-in (name, size, sha256); a failed row shows FAILED, not a time.
  * Prints a table with ratios and the floors, writes .bench/report.json. Not part of `npm test`.
  */
@@ -498,7 +499,10 @@ async function measureGroup(o) {
                 const { runtime, result } = row;
                 if (o.burstMode === 'backToBack') {
                     // Connections left open by a burst just before, as in steady traffic (the core flow's
-                    // agent drops idle ones after 5 s: the timed run starts well within that).
+                    // agent drops idle ones after 5 s: the timed run starts well within that). The rows
+                    // before left theirs open too (a core flow hundreds): those are closed first, so
+                    // that their teardown never lands in this row's run.
+                    await o.server.closeIdle();
                     await settle(pids);
                     const primer = await timedRun(runtime, o.server, o.files, o.timeoutMs);
                     if (!primer.ok) Object.assign(result, { ok: false, detail: `primer: ${primer.detail}` });
@@ -891,7 +895,7 @@ async function main() {
                   {
                       key: /** @type {const} */ ('backToBack'),
                       label: 'back to back',
-                      what: "right after an untimed burst through the same flow: the connections it opened are still open (within the core flow agent's 5 s)",
+                      what: "right after an untimed burst through the same flow: the connections it opened are still open (within the core flow agent's 5 s); those the rows before left open are closed first",
                   },
               ];
         /** @type {any} */
