@@ -50,6 +50,7 @@ const call = <T>(fn: (cb: (err: NodeJS.ErrnoException | null, value?: T) => void
 export const open = (p: string, flags: string | number) => call<number>((cb) => fs.open(p, flags, cb));
 export const close = (fd: number) => call<void>((cb) => fs.close(fd, cb));
 export const fsync = (fd: number) => call<void>((cb) => fs.fsync(fd, cb));
+const fstat = (fd: number) => call<fs.Stats>((cb) => fs.fstat(fd, cb));
 export const rename = (from: string, to: string) => call<void>((cb) => fs.rename(from, to, cb));
 export const unlink = (p: string) =>
     call<void>((cb) => fs.unlink(p, cb)).catch((e: NodeJS.ErrnoException) => {
@@ -84,7 +85,7 @@ export async function writeSynced(
         const left = buffers.filter((b) => b.length > 0);
         const size = left.reduce((n, b) => n + b.length, 0);
         if (over !== undefined) {
-            const now = await call<fs.Stats>((cb) => fs.fstat(fd, cb));
+            const now = await fstat(fd);
             if (!now.isFile() || now.nlink !== 1 || now.size !== over) throw Object.assign(new Error('not a spare'), { code: 'NOT_A_SPARE' });
             // Cut first: the synchronized writes after it carry the new size to the disk with them.
             if (over > size) await call<void>((cb) => fs.ftruncate(fd, size, cb));
@@ -97,7 +98,7 @@ export async function writeSynced(
             if (n > 0) left[0] = left[0].subarray(n);
         }
         if (!DSYNC) await fsync(fd);
-        return withIdentity ? { size, identity: identityOf(await call<fs.Stats>((cb) => fs.fstat(fd, cb))) } : { size };
+        return withIdentity ? { size, identity: identityOf(await fstat(fd)) } : { size };
     } finally {
         await close(fd);
     }
@@ -120,7 +121,7 @@ export async function readHeader(file: string): Promise<{ header: JobHeader; byt
             if (nl >= 0) {
                 chunks.push(chunk.subarray(0, nl));
                 const header = JSON.parse(Buffer.concat(chunks).toString('utf8')) as JobHeader;
-                const { size } = await call<fs.Stats>((cb) => fs.fstat(fd, cb));
+                const { size } = await fstat(fd);
                 return { header, bytes: at + nl + 1, size };
             }
             chunks.push(chunk.subarray(0, n));
@@ -192,7 +193,7 @@ export class FolderSync {
         if (this.held && (this.held.dev !== now.dev || this.held.ino !== now.ino)) this.release();
         if (!this.held) {
             const fd = await open(this.dir, 'r');
-            const s = await call<fs.Stats>((cb) => fs.fstat(fd, cb)).catch((err) => {
+            const s = await fstat(fd).catch((err) => {
                 fs.close(fd, () => undefined);
                 throw err;
             });
