@@ -2,7 +2,7 @@
 'use strict';
 /**
  * The parts of `npm run bench` its figures rest on, each run for real: the stand-in in its own process
- * (what it reports, in which order, what a reset forgets) and the split of the CPUs between the
+ * (what it reports, in which order, what a reset forgets, which connections closeIdle closes) and the split of the CPUs between the
  * server side and the gateway side.
  */
 const assert = require('node:assert/strict');
@@ -118,6 +118,57 @@ describe('bench: the stand-in process', function () {
             s.messages.filter((m) => m.t === 'uploads').flatMap((m) => m.list.map((/** @type {any} */ u) => u.filename)),
             ['kept.bin'],
         );
+    });
+
+    it('closes on closeIdle every kept-alive connection without a request, and none with one in flight', async () => {
+        const http = require('node:http');
+        const agent = new http.Agent({ keepAlive: true });
+        try {
+            const boundary = 'parts-idle';
+            const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.bin"\r\n\r\n`);
+            const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+            const data = crypto.randomBytes(1000);
+            const post = () => {
+                const req = http.request(`${s.url}/files`, {
+                    method: 'POST',
+                    agent,
+                    headers: {
+                        Authorization: `Bearer ${KEY}`,
+                        'Content-Type': `multipart/form-data; boundary=${boundary}`,
+                        'Content-Length': String(head.length + data.length + tail.length),
+                    },
+                });
+                const answered = new Promise((resolve, reject) => {
+                    req.on('response', (res) => {
+                        res.resume();
+                        res.on('end', () => resolve(res.statusCode));
+                    });
+                    req.on('error', reject);
+                });
+                req.write(head);
+                return { req, answered, finish: () => req.end(Buffer.concat([data, tail])) };
+            };
+            // One request left half sent, on its own connection; another done, its connection idle in the pool.
+            const held = post();
+            await new Promise((r) => held.req.once('socket', r));
+            const done = post();
+            done.finish();
+            assert.equal(await done.answered, 200);
+            const idleSocket = /** @type {import('net').Socket} */ (done.req.socket);
+            assert.notEqual(idleSocket, held.req.socket);
+            const idleClosed = new Promise((r) => idleSocket.once('close', r));
+            s.child.send({ cmd: 'closeIdle' });
+            await s.next((m) => m.t === 'closedIdle');
+            await Promise.race([
+                idleClosed,
+                new Promise((_, reject) => setTimeout(() => reject(new Error('the idle connection stayed open')), 5000)),
+            ]);
+            assert.equal(held.req.socket?.destroyed, false, 'the connection with a request in flight stays');
+            held.finish();
+            assert.equal(await held.answered, 200);
+        } finally {
+            agent.destroy();
+        }
     });
 
     it('goes away with the parent', async () => {
