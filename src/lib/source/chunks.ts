@@ -192,20 +192,24 @@ export class FileChunks extends Chunks {
     }
 
     override _construct(cb: (err?: Error | null) => void): void {
+        // Destroyed while opening (an upload aborted before it began): what the file turns out to be is
+        // nobody's concern any more, and an error now would be one no consumer listens for (an uncaught
+        // exception). The descriptor, if any, closes in _destroy.
+        const done = (err?: Error | null) => cb(this.destroyed ? null : err);
         // O_NONBLOCK: a FIFO put in the file's place must not hold a thread-pool thread forever.
         fs.open(this.file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK, (err, fd) => {
-            if (err) return cb(statError(err, this.file));
+            if (err) return done(statError(err, this.file));
             this.fd = fd;
-            if (this.size === 0) return cb(); // nothing to read; the check after still runs
+            if (this.size === 0 || this.destroyed) return done(); // nothing to read; the check after still runs
             this.readAt(0, Math.min(CHUNK, this.size), (readErr, chunk) => {
-                if (readErr) return cb(readErr);
+                if (readErr) return done(readErr);
                 this.first = chunk!;
-                if (chunk!.length < this.size) return cb();
+                if (chunk!.length < this.size || this.destroyed) return done();
                 // All of it is read: check now, and let the descriptor go.
                 this.check((checkErr) => {
                     this.checked = checkErr ?? null;
                     this.closeFd();
-                    cb();
+                    done();
                 });
             });
         });

@@ -46,6 +46,42 @@ describe('lib/source/sources: what gets uploaded', function () {
         assert.equal(chunks[0].buffer, bytes.buffer, 'same memory as the payload');
     });
 
+    it('raises no error once destroyed while it opens, whatever the file turns out to be, and keeps no descriptor', async function () {
+        // An upload aborted (a redeploy) between its turn and its request destroys a body still opening.
+        const fds = () => fs.readdirSync('/proc/self/fd').length;
+        /** @type {unknown[]} */ const uncaught = [];
+        const onUncaught = (/** @type {unknown} */ e) => uncaught.push(e);
+        process.prependListener('uncaughtException', onUncaught);
+        const before = fds();
+        try {
+            for (const [what, size, after] of /** @type {const} */ ([
+                ['gone', 10, 'unlink'],
+                ['unreadable', 10, 'chmod'],
+                ['small', 10, null],
+                ['three chunks', 600 * 1024, null],
+                ['shrunk', 600 * 1024, 'truncate'],
+            ])) {
+                const file = path.join(dir, `destroyed-${what.replace(' ', '-')}.bin`);
+                fs.writeFileSync(file, crypto.randomBytes(size));
+                const src = await pathSource(file);
+                if (after === 'unlink') fs.unlinkSync(file);
+                if (after === 'chmod' && process.getuid?.() !== 0) fs.chmodSync(file, 0);
+                if (after === 'truncate') fs.truncateSync(file, 5);
+                for (let i = 0; i < 10; i++) {
+                    const stream = src.open();
+                    stream.destroy();
+                    await new Promise((r) => stream.once('close', r));
+                    assert.equal(stream.errored, null, what);
+                }
+            }
+            await new Promise((r) => setTimeout(r, 50));
+        } finally {
+            process.removeListener('uncaughtException', onUncaught);
+        }
+        assert.deepEqual(uncaught, []);
+        assert.equal(fds(), before);
+    });
+
     it('fails with FILE_CHANGED when the file shrinks before it is read', async function () {
         const file = path.join(dir, 'shrinks.log');
         fs.writeFileSync(file, crypto.randomBytes(1024 * 1024));
