@@ -128,7 +128,7 @@ export class Transport {
             let settled = false;
             let answerTimer: NodeJS.Timeout | undefined;
             // From the request until its connection is up (TCP, a proxy's tunnel, TLS): the connect timeout.
-            // (Every callback here runs on a later event, once `req` below exists.)
+            // (Every callback here runs on a later event, once `req` below exists; cleared if it never does.)
             const connectTimer = setTimeout(
                 () => cut(new SerialError('CONNECT_TIMEOUT', { retryable: true, params: { seconds: x.connectMs / 1000 } })),
                 x.connectMs,
@@ -154,22 +154,31 @@ export class Transport {
                 );
             };
             const onAbort = () => cut(new SerialError('ABORTED'));
-            const req = (this.secure ? https : http).request(
-                {
-                    method: x.method,
-                    // An IPv6 literal without its brackets, as the resolver wants it.
-                    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-                    port: url.port,
-                    path: url.pathname + url.search,
-                    headers: x.headers,
-                    agent: this.agent,
-                },
-                (res) => {
-                    answered = true;
-                    startAnswerClock();
-                    this.readAnswer(res, x, settle, cut);
-                },
-            );
+            let req: http.ClientRequest;
+            try {
+                req = (this.secure ? https : http).request(
+                    {
+                        method: x.method,
+                        // An IPv6 literal without its brackets, as the resolver wants it.
+                        hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+                        port: url.port,
+                        path: url.pathname + url.search,
+                        headers: x.headers,
+                        agent: this.agent,
+                    },
+                    (res) => {
+                        answered = true;
+                        startAnswerClock();
+                        this.readAnswer(res, x, settle, cut);
+                    },
+                );
+            } catch (err) {
+                // Node refused to build it (a header or the path holds what HTTP cannot carry): no attempt
+                // will do better. Its code only: some of Node's texts quote the header's value.
+                clearTimeout(connectTimer);
+                const detail = String((err as NodeJS.ErrnoException).code ?? 'error');
+                return reject(new SerialError('INVALID_REQUEST', { reason: { key: 'unsendable', params: { detail } } }));
+            }
             req.once('finish', startAnswerClock);
             req.once('error', (err: NodeJS.ErrnoException) => {
                 if (req.reusedSocket && !answered && STALE_CONNECTION_CODES.has(String(err.code))) cutOnStale.add(err);

@@ -185,6 +185,32 @@ describe('lib/serial/transport: each request on Node http, its answer read as Se
         });
     });
 
+    it('refuses a request Node cannot build as INVALID_REQUEST at once, not retried, and leaves no timer behind', async function () {
+        // A key past Latin-1 in its header: http.request throws before any connection. Its connect timer
+        // used to fire later into a request that never existed (an uncaught ReferenceError).
+        const s = await serve((_req, res) => res.end('{}'));
+        const key = `${API_KEY.slice(0, 8)}\u0100${API_KEY.slice(8)}`;
+        const client = new SerialClient({ baseUrl: s.url, apiKey: key, concurrency: 2 });
+        open.push(client);
+        /** @type {unknown[]} */ const uncaught = [];
+        const onUncaught = (/** @type {unknown} */ e) => uncaught.push(e);
+        process.prependListener('uncaughtException', onUncaught);
+        try {
+            await assert.rejects(client.request('get', '/datasets', { ...options, attempts: 3, connectMs: 100 }), (/** @type {any} */ e) => {
+                assert.equal(e.code, 'INVALID_REQUEST');
+                assert.equal(e.retryable, false);
+                assert.match(e.message, /ERR_INVALID_CHAR/);
+                assert.equal(e.message.includes(API_KEY.slice(8)), false);
+                return true;
+            });
+            await new Promise((r) => setTimeout(r, 300));
+        } finally {
+            process.removeListener('uncaughtException', onUncaught);
+        }
+        assert.deepEqual(uncaught, []);
+        assert.equal(s.got.length, 0);
+    });
+
     it('reports a silent server as STALLED after the stall timeout', async function () {
         const s = await serve(() => undefined);
         const client = clientFor(s.url);
