@@ -171,6 +171,42 @@ describe('hardening: no crash, no leak, no injection at the edges', function () 
             }
             assert.equal(serial.requests.length, 0);
         });
+
+        // A key pasted with a line break or an invisible character: Node refuses some as a header, which
+        // used to fail each attempt as a retryable CONNECTION_FAILED, for ever with the outbox on.
+        const cut = 12;
+        const [head, tail] = [API_KEY.slice(0, cut), API_KEY.slice(cut)];
+        for (const [what, char] of [
+            ['a line break', '\n'],
+            ['a zero-width space', '\u200b'],
+            ['a no-break space', '\u00a0'],
+            ['a space', ' '],
+            ['a NUL', '\u0000'],
+        ]) {
+            it(`refuses a key with ${what} inside as NO_API_KEY, naming its position only, before any request`, async function () {
+                const f = await loadUploadFlow({ baseUrl: serial.url, apiKey: head + char + tail });
+                const { ok, msg } = await send(f, { payload: Buffer.from('bytes') });
+                assert.equal(ok, false);
+                assert.equal(msg.error.code, 'NO_API_KEY');
+                assert.match(msg.error.message, new RegExp(`character ${cut + 1} is a space, a line break`));
+                for (const part of [head, tail]) assert.equal(JSON.stringify(msg).includes(part), false);
+                assert.equal(serial.requests.length, 0);
+                const res = await helper
+                    .request()
+                    .post('/serial-mfg/test-connection')
+                    .send({ baseUrl: serial.url, apiKey: head + char + tail });
+                assert.equal(res.body.ok, false);
+                assert.equal(res.body.code, 'NO_API_KEY');
+                assert.equal(JSON.stringify(res.body).includes(tail), false);
+                assert.equal(serial.requests.length, 0);
+            });
+        }
+        it('still takes a key with the spaces and line break of a paste around it', async function () {
+            const f = await loadUploadFlow({ baseUrl: serial.url, apiKey: `  ${API_KEY}\r\n` });
+            const { ok, msg } = await send(f, { payload: Buffer.from('bytes') });
+            assert.equal(ok, true, JSON.stringify(msg.error));
+            assert.equal(uploads(serial).length, 1);
+        });
     });
 
     describe('5. test connection and stored secrets', function () {
