@@ -53,7 +53,8 @@ export function clientFor(stored: Partial<ConfigNodeOptions>, apiKey: string | u
                 password: network.proxy?.password || decodeURIComponent(url.password),
             };
         } catch {
-            throw new SerialError('PROXY_ERROR', { reason: { key: 'proxyUrl', params: { url: via.replace(/\/\/[^@/]*@/, '//') } } });
+            // Up to the last @, all of it: a password may hold a / or an @ of its own (which is why it did not parse).
+            throw new SerialError('PROXY_ERROR', { reason: { key: 'proxyUrl', params: { url: via.replace(/\/\/[\s\S]*@/, '//') } } });
         }
     }
     return new SerialClient({
