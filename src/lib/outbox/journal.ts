@@ -1,5 +1,5 @@
 import path from 'path';
-import { FolderSync, rename, writeSynced } from './files';
+import { FolderSync, rename, unlink, writeSynced } from './files';
 import type { Job, Journal } from './job';
 
 /**
@@ -11,8 +11,14 @@ export function diskJournal(job: Job, tmpDir: string, jobsDir: string, folder: F
     let version = 0;
     const write = async () => {
         const tmp = path.join(tmpDir, `${job.id}.state.${++version}`);
-        await writeSynced(tmp, [Buffer.from(JSON.stringify(job.state))]);
-        await rename(tmp, path.join(jobsDir, `${job.id}.state`));
+        try {
+            await writeSynced(tmp, [Buffer.from(JSON.stringify(job.state))]);
+            await rename(tmp, path.join(jobsDir, `${job.id}.state`));
+        } catch (err) {
+            // Not left behind: the job's next run counts its versions from 1 again, and would find it there.
+            await unlink(tmp).catch(() => undefined);
+            throw err;
+        }
         await folder.sync();
     };
     return {
