@@ -6,7 +6,7 @@ export const REDACTED = '<redacted>';
 /**
  * The secrets a client holds (the API key, a proxy password, a client key's passphrase), and the one
  * place that takes them out of every text leaving the client: Serial's error bodies, socket errors,
- * anything a proxy or a firewall echoes back. A secret is also caught URL-encoded.
+ * anything a proxy or a firewall echoes back. A secret is also caught URL-encoded and JSON-escaped.
  */
 export class Redactor {
     private readonly secrets: string[];
@@ -18,6 +18,9 @@ export class Redactor {
             if (!s || s.length < 4) continue;
             forms.add(s);
             forms.add(encodeURIComponent(s));
+            // As a JSON text quotes it, and with its slashes escaped as some servers write JSON.
+            forms.add(JSON.stringify(s).slice(1, -1));
+            forms.add(JSON.stringify(s).slice(1, -1).replace(/\//g, '\\/'));
         }
         // Longest first, so that a form containing another is replaced whole.
         this.secrets = [...forms].sort((a, b) => b.length - a.length);
