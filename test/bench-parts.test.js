@@ -3,7 +3,7 @@
 /**
  * The parts of `npm run bench` its figures rest on, each run for real: the stand-in in its own process
  * (what it reports, in which order, what a reset forgets, which connections closeIdle closes) and the split of the CPUs between the
- * server side and the gateway side.
+ * server side and the gateway side, and the CPU counters read beside each timed run.
  */
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
@@ -12,6 +12,7 @@ const os = require('node:os');
 const { fork, execFileSync, spawn } = require('node:child_process');
 const path = require('node:path');
 const { cpuSplit, pin, onCpus } = require('../scripts/bench/cpus');
+const { cpuMs, machineBusyMs } = require('../scripts/bench/measure');
 
 const STAND_IN = path.join(__dirname, '..', 'scripts', 'bench', 'stand-in.js');
 const KEY = 'bench-parts-key-0c41';
@@ -222,5 +223,29 @@ describe('bench: CPUs of the server side and the gateway side', function () {
             server.kill('SIGKILL');
             for (const pid of pids) process.kill(pid, 'SIGKILL');
         }
+    });
+});
+
+describe('bench: CPU counters beside each timed run', function () {
+    this.timeout(20000);
+    // Spins until it has used `ms` of its own CPU time (not wall time: a loaded machine only makes it take longer), then waits.
+    const spinner = (/** @type {number} */ ms) =>
+        spawn(process.execPath, ['-e', `while (process.cpuUsage().user < ${ms * 1000}); console.log('done'); setTimeout(() => {}, 20000)`], {
+            stdio: ['ignore', 'pipe', 'inherit'],
+        });
+    const spun = (/** @type {import('node:child_process').ChildProcess} */ c) => new Promise((r) => c.stdout?.once('data', r));
+
+    it("counts a process's own CPU time, and the machine's busy time across every CPU", async () => {
+        const before = machineBusyMs();
+        const spinners = [spinner(400), spinner(400)];
+        try {
+            await Promise.all(spinners.map(spun));
+            for (const c of spinners) assert.ok(cpuMs(/** @type {number} */ (c.pid)) >= 380, `${cpuMs(/** @type {number} */ (c.pid))} ms`);
+            // Two processes that each used 400 ms: the machine was busy at least that long in all (10 ms ticks).
+            assert.ok(machineBusyMs() - before >= 2 * 380, `${machineBusyMs() - before} ms`);
+        } finally {
+            for (const c of spinners) c.kill('SIGKILL');
+        }
+        assert.ok(Number.isNaN(cpuMs(2 ** 22 + 1)), 'a process that is gone');
     });
 });

@@ -61,6 +61,13 @@ function cpuMs(/** @type {number} */ pid) {
     }
 }
 
+/** CPU time the whole machine spent busy so far (every CPU, every process and the kernel), in ms. */
+function machineBusyMs() {
+    const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const [user, nice, system, , , irq, softirq, steal] = fields.map(Number); // idle and iowait left out
+    return (user + nice + system + irq + softirq + steal) * (1000 / 100);
+}
+
 /**
  * Waits until none of these processes uses CPU any more (at most 20 ms of CPU each per 250 ms), so a
  * run never starts while the one before is still freeing memory or collecting garbage. Bounded.
@@ -137,4 +144,4 @@ function sleep(/** @type {number} */ ms) {
     return new Promise((r) => setTimeout(r, ms));
 }
 
-module.exports = { MiB, cpuMs, settle, memoryOf, resetPeak, sampler, idleRss, makeBigFile, makeSmallFile, median, sleep };
+module.exports = { MiB, cpuMs, machineBusyMs, settle, memoryOf, resetPeak, sampler, idleRss, makeBigFile, makeSmallFile, median, sleep };
