@@ -19,8 +19,9 @@ export class Redactor {
             forms.add(s);
             forms.add(encodeURIComponent(s));
             // As a JSON text quotes it, and with its slashes escaped as some servers write JSON.
-            forms.add(JSON.stringify(s).slice(1, -1));
-            forms.add(JSON.stringify(s).slice(1, -1).replace(/\//g, '\\/'));
+            const json = JSON.stringify(s).slice(1, -1);
+            forms.add(json);
+            forms.add(json.replace(/\//g, '\\/'));
         }
         // Longest first, so that a form containing another is replaced whole.
         this.secrets = [...forms].sort((a, b) => b.length - a.length);

@@ -200,7 +200,7 @@ export class FileChunks extends Chunks {
         fs.open(this.file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK, (err, fd) => {
             if (err) return done(statError(err, this.file));
             this.fd = fd;
-            if (this.size === 0 || this.destroyed) return done(); // nothing to read; the check after still runs
+            if (this.size === 0 || this.destroyed) return done(); // nothing to read (or nobody to read it); a check after still runs
             this.readAt(0, Math.min(CHUNK, this.size), (readErr, chunk) => {
                 if (readErr) return done(readErr);
                 this.first = chunk!;
