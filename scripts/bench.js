@@ -25,14 +25,13 @@
  * load from other work on the machine hits all rows alike. Large files: wall time (median of the
  * runs, three times as many for a file under 256 MiB) and the Node-RED process's peak RSS growth
  * over its idle RSS (after start and a warm-up; peak = max of 10 ms VmRSS samples and the kernel's
- * VmHWM). Burst: one trigger fans out N messages with
- * paths inside the runtime, after a short warm-up (100 uploads through the same flow, --warmup-uploads);
- * files per second until the last upload completed (median of the runs),
- * measured three ways: right after the warm-up (issue 17's case: a runtime that has sent only the
- * warm-up's uploads, then the burst at once; one timed burst in each of --fresh-instances processes),
- * after a pause (no connection open, as a station's burst usually finds them) and back to back (right
- * after another burst through the same flow, its connections still open; those other rows left open
- * are closed first). Every mode's ratios are floors (--modes picks modes, for development).
+ * VmHWM). Burst: one trigger fans out N messages with paths inside the runtime, after a short
+ * warm-up (100 uploads through the same flow, --warmup-uploads); files per second until the last
+ * upload completed (median of the runs), measured three ways: right after the warm-up (issue 17's
+ * case: a runtime that has sent only the warm-up's uploads, then the burst at once; one timed burst
+ * in each of --fresh-instances processes), after a pause (no connection open, as a station's burst
+ * usually finds them) and back to back (right after another burst through the same flow, its
+ * connections still open; those other rows left open are closed first). Every mode's ratios are floors (--modes picks modes, for development).
  * Every upload is checked at the stand-in (name, size, sha256); a failed row shows FAILED, not a time.
  * Prints a table with ratios and the floors, writes .bench/report.json. Not part of `npm test`.
  */
@@ -475,19 +474,21 @@ async function measureGroup(o) {
                 result.detail = `start: ${String(/** @type {Error} */ (e).message).slice(0, 400)}`;
             }
         }
-        // Right after a short warm-up: each row warms up just before its own timed run (below).
+        // Right after a short warm-up: each row warms up just before its own timed run (below), not here.
         const warmEach = o.burstMode === 'afterWarmup';
-        for (let i = 0; i < (warmEach ? 0 : (o.warmupRuns ?? 1)); i++) {
-            for (const row of live) {
-                if (!row.result.ok) continue;
-                const w = await timedRun(row.runtime, o.server, o.warmup, 300000);
-                if (!w.ok) {
-                    row.result.ok = false;
-                    row.result.detail = `warm-up failed: ${w.detail}`;
+        if (!warmEach) {
+            for (let i = 0; i < (o.warmupRuns ?? 1); i++) {
+                for (const row of live) {
+                    if (!row.result.ok) continue;
+                    const w = await timedRun(row.runtime, o.server, o.warmup, 300000);
+                    if (!w.ok) {
+                        row.result.ok = false;
+                        row.result.detail = `warm-up failed: ${w.detail}`;
+                    }
                 }
             }
+            for (const row of live) row.result.idleRss = await idleRss(row.runtime.pid);
         }
-        if (!warmEach) for (const row of live) row.result.idleRss = await idleRss(row.runtime.pid);
         if (o.curlFile) {
             results.curl = { ok: true, detail: '', reps: [] };
             // Un-timed: the stand-in's hashing worker, the page cache and the loopback are warm for every row alike.
